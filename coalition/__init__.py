@@ -1,0 +1,90 @@
+"""Coalition: resource sharing for harm-reduction organizations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the factory imports Flask lazily so `coalition.matching` stays pure
+    from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application; `config` overrides what the environment says."""
+    from flask import Flask
+
+    from coalition.config import STATIC_DEFAULTS, load_config
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(STATIC_DEFAULTS)
+    app.config.update(load_config(Path(app.instance_path)))
+    app.config.update(config or {})
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    """Log to stderr in one line per record."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    """Initialise every extension on the app."""
+    from coalition import auth, database, models  # noqa: F401  (loaders, pragmas, tables)
+    from coalition.extensions import api, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.anonymous_user = auth.Anonymous
+    csrf.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register the web blueprints and the API blueprints, from explicit registries."""
+    from coalition.blueprints import API_BLUEPRINTS, BLUEPRINTS
+    from coalition.extensions import api, csrf
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for api_blueprint in API_BLUEPRINTS:
+        csrf.exempt(api_blueprint)
+        api.register_blueprint(api_blueprint, url_prefix=f"/api/v1{api_blueprint.url_prefix}")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Pages for the web, JSON under /api/."""
+    from coalition.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask coalition …` command groups."""
+    from coalition.commands import COMMAND_GROUPS
+
+    for group in COMMAND_GROUPS:
+        app.cli.add_command(group)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Jinja globals used by the base layout."""
+    from coalition.templating import TEMPLATE_GLOBALS
+
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)

@@ -1,0 +1,44 @@
+"""Helpers shared by the JSON API blueprints: authentication and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import request
+from flask_login import current_user
+from flask_smorest import abort
+
+from coalition.auth import is_coordinator
+from coalition.extensions import csrf
+
+F = TypeVar("F", bound=Callable[..., Any])
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def api_login_required(view: F) -> F:
+    """401 unless signed in or bearing a token; session callers also pass CSRF on writes."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            abort(401, message="Sign in or send an API token.")
+        if request.method in UNSAFE and "Authorization" not in request.headers:
+            csrf.protect()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def api_coordinator_required(view: F) -> F:
+    """401 when anonymous, 403 unless a coordinator."""
+
+    @api_login_required
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not is_coordinator():
+            abort(403, message="Only coordinators may do this.")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

@@ -1,0 +1,134 @@
+"""Who is asking: session users, bearer tokens, and the permission checks views share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+import sqlalchemy as sa
+from flask import Request, abort
+from flask_login import AnonymousUserMixin, current_user
+
+from coalition.extensions import db, login_manager
+from coalition.models.base import utcnow
+from coalition.models.organizations import Organization, OrgStatus
+from coalition.models.users import ApiToken, User
+from coalition.security import hash_api_token
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class OrgTokenPrincipal:
+    """An organization's API token acting on behalf of the organization."""
+
+    token: ApiToken
+    organization: Organization
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+    is_coordinator: bool = False
+    is_org_admin: bool = False
+    coalition_role: None = None
+    id: None = None
+
+    @property
+    def organization_id(self) -> int:
+        """The organization the token belongs to."""
+        return self.organization.id
+
+    @property
+    def is_active(self) -> bool:
+        """Active while the organization is."""
+        return self.organization.status == OrgStatus.ACTIVE
+
+    @property
+    def email(self) -> str:
+        """How the token appears in the audit log."""
+        return f"api-token {self.token.prefix}… ({self.organization.slug})"
+
+    def get_id(self) -> None:
+        """Tokens never start a session."""
+        return None
+
+
+class Anonymous(AnonymousUserMixin):
+    """The signed-out visitor."""
+
+    is_coordinator = False
+    is_org_admin = False
+    organization_id = None
+    organization = None
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Reload a session's user; inactive users are signed out."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+@login_manager.request_loader
+def load_from_bearer(request: Request) -> Any:
+    """Authenticate `Authorization: Bearer <token>` requests."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == hash_api_token(header[7:].strip()),
+            ApiToken.revoked_at.is_(None),
+        )
+    )
+    if token is None:
+        return None
+    token.last_used_at = utcnow()
+    return _principal_for(token)
+
+
+def _principal_for(token: ApiToken) -> Any:
+    """The user or organization a token acts for, if still allowed to act."""
+    if token.user is not None:
+        return token.user if token.user.is_active else None
+    if token.organization is not None and token.organization.status == OrgStatus.ACTIVE:
+        return OrgTokenPrincipal(token=token, organization=token.organization)
+    return None
+
+
+def actor() -> Any:
+    """The current principal, typed loosely (User or OrgTokenPrincipal)."""
+    return cast(Any, current_user)
+
+
+def is_coordinator() -> bool:
+    """Whether the current principal is a coordinator."""
+    return bool(getattr(current_user, "is_coordinator", False))
+
+
+def coordinator_required(view: F) -> F:
+    """Only coordinators may use this view (401 when signed out, 403 otherwise)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not is_coordinator():
+            abort(403)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def can_manage_org(org: Organization) -> bool:
+    """Coordinators, and org admins of that organization, manage its people and settings."""
+    if is_coordinator():
+        return True
+    return bool(getattr(current_user, "is_org_admin", False)) and (
+        current_user.organization_id == org.id
+    )
+
+
+def belongs_to(org_id: int | None) -> bool:
+    """Whether the current principal acts for that organization."""
+    return org_id is not None and getattr(current_user, "organization_id", None) == org_id

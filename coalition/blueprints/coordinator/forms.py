@@ -1,0 +1,33 @@
+"""Forms coordinators use to add organizations."""
+
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, EmailField, FloatField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+
+from coalition.models.organizations import OrgType
+
+
+class OrganizationForm(FlaskForm):
+    """A new member organization and the email of its first admin."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        "Short name (slug)",
+        validators=[
+            Optional(),
+            Length(max=80),
+            Regexp(r"^[a-z0-9-]+$", message="Use lowercase letters, digits and dashes."),
+        ],
+    )
+    type = SelectField("Type", choices=[SelectChoice(t.value, t.label) for t in OrgType])
+    address = StringField("Address", validators=[Optional(), Length(max=300)])
+    borough = StringField("Borough or city", validators=[DataRequired(), Length(max=80)])
+    lat = FloatField("Latitude", validators=[DataRequired(), NumberRange(min=-90, max=90)])
+    lon = FloatField("Longitude", validators=[DataRequired(), NumberRange(min=-180, max=180)])
+    service_radius_km = IntegerField(
+        "Service radius (km)", default=25, validators=[DataRequired(), NumberRange(1, 500)]
+    )
+    contact_email = EmailField("Contact email", validators=[DataRequired(), Email()])
+    contact_phone = StringField("Contact phone", validators=[Optional(), Length(max=40)])
+    admin_email = EmailField("First admin's email", validators=[DataRequired(), Email()])
+    admin_name = StringField("First admin's name", validators=[Optional(), Length(max=200)])

@@ -1,0 +1,57 @@
+"""Organizations, read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_smorest import abort
+
+from coalition.api_support import api_login_required
+from coalition.auth import is_coordinator
+from coalition.blueprints.organizations_api import blp
+from coalition.blueprints.organizations_api.schemas import (
+    OrganizationContactSchema,
+    OrganizationSchema,
+)
+from coalition.extensions import db
+from coalition.models.organizations import Organization, OrgStatus
+
+
+def _schema(many: bool = False) -> OrganizationSchema:
+    """Coordinators get contacts; members get the public view."""
+    cls = OrganizationContactSchema if is_coordinator() else OrganizationSchema
+    return cls(many=many)
+
+
+@blp.route("")
+class Organizations(MethodView):
+    """The active member organizations."""
+
+    decorators = [api_login_required]
+
+    @blp.alt_response(200, schema=OrganizationSchema(many=True), description="Organizations", success=True)
+    def get(self) -> Any:
+        """List active member organizations."""
+        orgs = db.session.scalars(
+            sa.select(Organization)
+            .where(Organization.status == OrgStatus.ACTIVE)
+            .order_by(Organization.name)
+        ).all()
+        return _schema(many=True).dump(orgs)
+
+
+@blp.route("/<slug>")
+class OrganizationBySlug(MethodView):
+    """One organization."""
+
+    decorators = [api_login_required]
+
+    @blp.alt_response(200, schema=OrganizationSchema, description="The organization", success=True)
+    def get(self, slug: str) -> Any:
+        """Read one active organization (coordinators see any)."""
+        org = db.session.scalar(sa.select(Organization).where(Organization.slug == slug))
+        if org is None or (org.status != OrgStatus.ACTIVE and not is_coordinator()):
+            abort(404, message="No such organization.")
+        return _schema().dump(org)

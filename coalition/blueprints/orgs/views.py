@@ -1,0 +1,183 @@
+"""An organization's own pages: members, invitations, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from coalition.auth import can_manage_org
+from coalition.blueprints.orgs import bp
+from coalition.blueprints.orgs.forms import InviteForm, OrgSettingsForm, RoleForm
+from coalition.extensions import db
+from coalition.models.organizations import Organization
+from coalition.models.users import Invitation, OrgRole, User
+from coalition.services import accounts
+
+
+def _org_or_404(org_id: int | None) -> Organization:
+    """The organization, or 404."""
+    org = db.session.get(Organization, org_id) if org_id else None
+    if org is None:
+        abort(404)
+    return org
+
+
+def _managed_org(org_id: int) -> Organization:
+    """An organization the current person may manage, else 403."""
+    org = _org_or_404(org_id)
+    if not can_manage_org(org):
+        abort(403)
+    return org
+
+
+def _visible_org(org_id: int) -> Organization:
+    """Members see their own organization's people; coordinators see all."""
+    org = _org_or_404(org_id)
+    if not (current_user.is_coordinator or current_user.organization_id == org.id):
+        abort(403)
+    return org
+
+
+@bp.get("/")
+@login_required
+def my_organization() -> Any:
+    """The current person's organization."""
+    if current_user.organization_id is None:
+        abort(404)
+    return redirect(url_for("orgs.show", org_id=current_user.organization_id))
+
+
+@bp.get("/<int:org_id>")
+@login_required
+def show(org_id: int) -> Any:
+    """People, invitations and settings of one organization."""
+    org = _visible_org(org_id)
+    return _render_org(org, InviteForm(), OrgSettingsForm(obj=org))
+
+
+def _render_org(org: Organization, invite_form: InviteForm, settings_form: OrgSettingsForm) -> Any:
+    """Render the organization page with the given forms."""
+    members = db.session.scalars(
+        sa.select(User).where(User.organization_id == org.id).order_by(User.name)
+    ).all()
+    invitations = db.session.scalars(
+        sa.select(Invitation)
+        .where(Invitation.organization_id == org.id)
+        .order_by(Invitation.created_at.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "orgs/show.html",
+        org=org,
+        members=members,
+        invitations=invitations,
+        invite_form=invite_form,
+        settings_form=settings_form,
+        role_form=RoleForm(),
+        can_manage=can_manage_org(org),
+    )
+
+
+@bp.post("/<int:org_id>/invitations")
+@login_required
+def invite(org_id: int) -> Any:
+    """Invite a colleague (org admins and coordinators)."""
+    org = _managed_org(org_id)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            accounts.invite(
+                db.session, current_user, org, form.email.data or "", form.name.data or "",
+                OrgRole(form.role.data),
+            )
+        except accounts.ServiceError as exc:
+            form.email.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("orgs.show", org_id=org.id))
+    return _render_org(org, form, OrgSettingsForm(obj=org)), 422
+
+
+@bp.post("/<int:org_id>/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke_invitation(org_id: int, invitation_id: int) -> Any:
+    """Withdraw an open invitation."""
+    org = _managed_org(org_id)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organization_id != org.id:
+        abort(404)
+    try:
+        accounts.revoke_invitation(db.session, current_user, invitation)
+    except accounts.ServiceError as exc:
+        abort(exc.status, exc.message)
+    db.session.commit()
+    flash("Invitation withdrawn.", "info")
+    return redirect(url_for("orgs.show", org_id=org.id))
+
+
+@bp.post("/<int:org_id>/members/<int:user_id>/role")
+@login_required
+def change_role(org_id: int, user_id: int) -> Any:
+    """Make a colleague an admin or a member."""
+    org = _managed_org(org_id)
+    user = _member_or_404(org, user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(422, "Choose a valid role.")
+    if user.id == current_user.id and not current_user.is_coordinator:
+        abort(403, "You cannot change your own role.")
+    accounts.change_org_role(db.session, current_user, user, OrgRole(form.role.data))
+    db.session.commit()
+    flash(f"{user.name} is now {'an admin' if form.role.data == 'org_admin' else 'a member'}.")
+    return redirect(url_for("orgs.show", org_id=org.id))
+
+
+@bp.post("/<int:org_id>/members/<int:user_id>/<any(disable, enable):action>")
+@login_required
+def set_member_access(org_id: int, user_id: int, action: str) -> Any:
+    """Disable or re-enable a colleague's account."""
+    org = _managed_org(org_id)
+    user = _member_or_404(org, user_id)
+    if user.id == current_user.id:
+        abort(403, "You cannot disable your own account.")
+    accounts.set_user_disabled(db.session, current_user, user, action == "disable")
+    db.session.commit()
+    flash(f"{user.name}'s account is {action}d.", "info")
+    return redirect(url_for("orgs.show", org_id=org.id))
+
+
+def _member_or_404(org: Organization, user_id: int) -> User:
+    """A person of that organization, or 404."""
+    user = db.session.get(User, user_id)
+    if user is None or user.organization_id != org.id:
+        abort(404)
+    return user
+
+
+@bp.post("/<int:org_id>/settings")
+@login_required
+def update_settings(org_id: int) -> Any:
+    """Change contact details, radius, time zone and wording."""
+    org = _managed_org(org_id)
+    form = OrgSettingsForm()
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in SETTINGS_FIELDS}
+        accounts.update_organization(db.session, current_user, org, **values)
+        db.session.commit()
+        flash("Settings saved.", "success")
+        return redirect(url_for("orgs.show", org_id=org.id))
+    return _render_org(org, InviteForm(), form), 422
+
+
+SETTINGS_FIELDS = (
+    "contact_email",
+    "contact_phone",
+    "address",
+    "service_radius_km",
+    "timezone",
+    "discreet_wording",
+)

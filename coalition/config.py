@@ -1,0 +1,86 @@
+"""Configuration: the only module that reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BROKER_FOLDER = "queue"
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return SECRET_KEY from the environment, or one generated once into instance/."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _sqlite_url(instance_path: Path) -> str:
+    """Return the embedded default database URL."""
+    return f"sqlite:///{instance_path / 'coalition.db'}"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """Read a boolean flag from the environment."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    """Read an integer from the environment."""
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def load_config(instance_path: Path) -> dict[str, Any]:
+    """Build the configuration mapping from the environment and instance folder."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    base_url = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or _sqlite_url(instance_path),
+        "BROKER_URL": os.environ.get("BROKER_URL") or "filesystem://",
+        "BROKER_FOLDER": str(instance_path / DEFAULT_BROKER_FOLDER),
+        "BROKER_QUORUM_QUEUES": _env_bool("BROKER_QUORUM_QUEUES", False),
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Coalition <no-reply@coalition.local>"),
+        "BASE_URL": base_url,
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "INVITATION_MAX_AGE": _env_int("INVITATION_MAX_AGE", 7 * 24 * 3600),
+        "RESET_MAX_AGE": _env_int("RESET_MAX_AGE", 3600),
+        "RESOLVE_INTERVAL": _env_int("RESOLVE_INTERVAL", 300),
+        "RESOLVE_MARGIN": float(os.environ.get("RESOLVE_MARGIN", "0.01")),
+        "MATCH_HOLD_HOURS": _env_int("MATCH_HOLD_HOURS", 72),
+    }
+
+
+STATIC_DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "API_TITLE": "Coalition API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "API_PAGE_SIZE": 50,
+}

@@ -1,0 +1,118 @@
+"""Error responses: pages for the web, `{"code", "message", "errors"}` JSON under /api/."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_smorest import Api
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("coalition.errors")
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Sign in to continue.",
+    403: "You are not allowed to do that.",
+    404: "Not found.",
+    405: "That method is not allowed here.",
+    409: "That conflicts with the current state of the record.",
+    422: "Some fields are not valid.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side.",
+}
+
+
+class JsonApi(Api):
+    """flask-smorest's Api without its app-wide error handler (ours covers web and API)."""
+
+    def _register_error_handlers(self) -> None:
+        """Leave error handling to coalition.errors."""
+
+
+def wants_json() -> bool:
+    """API paths and JSON clients get JSON errors."""
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def flatten_errors(errors: Any) -> dict[str, list[str]]:
+    """Turn webargs' `{"json": {field: [...]}}` into `{field: [...]}`."""
+    if not isinstance(errors, dict):
+        return {}
+    locations = {"json", "query", "form", "headers", "files", "path", "view_args"}
+    if errors and set(errors) <= locations:
+        merged: dict[str, Any] = {}
+        for value in errors.values():
+            merged.update(value if isinstance(value, dict) else {"_schema": value})
+        errors = merged
+    return {str(k): _as_list(v) for k, v in errors.items()}
+
+
+def _as_list(value: Any) -> list[str]:
+    """Messages as a flat list of strings (nested fields joined by dots)."""
+    if isinstance(value, list):
+        return [str(v) if not isinstance(v, dict) else _nested(v) for v in value]
+    if isinstance(value, dict):
+        return [_nested(value)]
+    return [str(value)]
+
+
+def _nested(value: dict[str, Any]) -> str:
+    """A nested error dict in one line."""
+    return "; ".join(f"{k}: {', '.join(_as_list(v))}" for k, v in value.items())
+
+
+def json_error(code: int, message: str | None = None, errors: Any = None, headers: Any = None):
+    """Build a JSON error response."""
+    body = {"code": code, "message": message or MESSAGES.get(code, "Error"), "errors": {}}
+    body["errors"] = flatten_errors(errors) if errors else {}
+    response = jsonify(body)
+    response.status_code = code
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
+    """Render an HTTP error as JSON or as a page."""
+    code = error.code or 500
+    data = getattr(error, "data", None) or {}
+    message = data.get("message") or _description(error, code)
+    if wants_json():
+        errors = data.get("errors") or data.get("messages")
+        return json_error(code, message, errors, data.get("headers"))
+    template = f"errors/{code}.html" if code in (403, 404, 429) else "errors/generic.html"
+    return render_template(template, code=code, message=message), code
+
+
+def _description(error: HTTPException, code: int) -> str:
+    """Prefer our plain messages over Werkzeug's long defaults, but keep custom ones."""
+    default = type(error).description
+    if error.description and error.description != default:
+        return str(error.description)
+    return MESSAGES.get(code, error.name)
+
+
+def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    """A missing or stale CSRF token is a 400 with a plain reason."""
+    if wants_json():
+        return json_error(400, f"CSRF check failed: {error.description}")
+    return render_template("errors/generic.html", code=400, message=error.description), 400
+
+
+def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    """Log an unexpected exception and answer 500 without details."""
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_exception(InternalServerError())
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Attach the handlers to the app."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    if not app.testing:
+        app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,1 @@
+"""Coalition events: names, envelope, outbox, topology and relay."""

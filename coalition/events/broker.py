@@ -1,0 +1,38 @@
+"""Connections to the broker: filesystem:// by default, RabbitMQ in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kombu import Connection
+
+
+def transport_options(broker_url: str, folder: str) -> dict[str, Any]:
+    """Transport options; the filesystem transport needs its folders to exist."""
+    if not broker_url.startswith("filesystem://"):
+        return {}
+    base = Path(folder)
+    for sub in ("messages", "processed", "control"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(base / "messages"),
+        "data_folder_out": str(base / "messages"),
+        "processed_folder": str(base / "processed"),
+        "control_folder": str(base / "control"),
+        "store_processed": False,
+    }
+
+
+def connect(config: dict[str, Any] | Any, **kwargs: Any) -> Connection:
+    """A kombu connection for the app's BROKER_URL (not yet opened)."""
+    url = config["BROKER_URL"]
+    options = transport_options(url, config["BROKER_FOLDER"])
+    kwargs.setdefault("connect_timeout", 5)
+    return Connection(url, transport_options=options, **kwargs)
+
+
+def ping(config: dict[str, Any] | Any) -> None:
+    """Open and close a broker connection; raise when the broker is unreachable."""
+    with connect(config) as conn:
+        conn.ensure_connection(max_retries=1, timeout=3)

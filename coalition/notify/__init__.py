@@ -1,0 +1,1 @@
+"""Notifications: email, webhooks and in-app messages."""

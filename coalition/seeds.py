@@ -1,0 +1,13 @@
+"""Reference data that migrations load; tests load it the same way after create_all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+# Each seed inserts its rows if they are missing; features append theirs.
+SEEDS: list[Callable[[Session], None]] = []
+
+# Tables holding reference data that tests keep between tests.
+REFERENCE_TABLES: set[str] = set()

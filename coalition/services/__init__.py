@@ -1,0 +1,1 @@
+"""Use cases: change models and record events; flush, never commit."""
