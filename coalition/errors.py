@@ -34,9 +34,7 @@ class JsonApi(Api):
 
 def wants_json() -> bool:
     """API paths and JSON clients get JSON errors."""
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def flatten_errors(errors: Any) -> dict[str, list[str]]:

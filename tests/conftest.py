@@ -3,6 +3,7 @@ between tests, factories, signed-in clients, and the browser harness."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import socket
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from coalition import create_app
@@ -64,6 +67,20 @@ def make_test_config(tmp: Path) -> dict[str, Any]:
     }
 
 
+class IsolatedClient(FlaskClient):
+    """Run each request in its own app context, as in production, then refresh the test's view.
+
+    The test holds an app context for factories; without this, requests would share its `g`
+    (the signed-in user) and its database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():  # not inside a followed redirect
+            db.session.expire_all()
+        return response
+
+
 @pytest.fixture(scope="session")
 def app_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temporary folder for this test process."""
@@ -74,6 +91,7 @@ def app_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app(app_tmp: Path) -> Iterator[Any]:
     """The application, with every table created once."""
     application = create_app(make_test_config(app_tmp))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         db.create_all()
         seed_reference_data()

@@ -82,5 +82,3 @@ def api_token_command(org_slug: str | None, coordinator_email: str | None, label
         _, token = accounts.issue_api_token(db.session, None, org=org, label=label)
     db.session.commit()
     click.echo(token)
-
-

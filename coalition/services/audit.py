@@ -32,8 +32,10 @@ def audit(
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
     """Make enum and date values JSON-safe."""
-    return {k: v if isinstance(v, (int, float, bool, type(None), list, dict)) else str(v)
-            for k, v in changes.items()}
+    return {
+        k: v if isinstance(v, (int, float, bool, type(None), list, dict)) else str(v)
+        for k, v in changes.items()
+    }
 
 
 def diff(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:

@@ -40,12 +40,13 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
-    if form.validate_on_submit():
-        error = _sign_in(form.email.data or "", form.password.data or "")
-        if error is None:
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(error)
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
+    if not form.validate_on_submit():
+        return _form_page("auth/login.html", form=form)
+    error = _sign_in(form.email.data or "", form.password.data or "")
+    if error is None:
+        return redirect(_safe_next(request.args.get("next")))
+    form.password.errors.append(error)
+    return render_template("auth/login.html", form=form), 401
 
 
 def _sign_in(email: str, password: str) -> str | None:
@@ -102,7 +103,7 @@ def accept_invitation(token: str) -> Any:
             login_user(user)
         flash(f"Welcome to Coalition, {user.name}.", "success")
         return redirect(url_for("main.dashboard"))
-    return render_template("auth/accept_invitation.html", form=form, invitation=invitation)
+    return _form_page("auth/accept_invitation.html", form=form, invitation=invitation)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -115,7 +116,7 @@ def request_reset() -> Any:
         db.session.commit()
         flash("If that email has an account, a reset link is on its way.", "info")
         return redirect(url_for("auth.login"))
-    return render_template("auth/reset_request.html", form=form)
+    return _form_page("auth/reset_request.html", form=form)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -131,4 +132,10 @@ def reset_password(token: str) -> Any:
         db.session.commit()
         flash("Your password is changed. Sign in with it now.", "success")
         return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form)
+    return _form_page("auth/reset_password.html", form=form)
+
+
+def _form_page(template: str, **context: Any) -> Any:
+    """Show a form; a submitted form with errors answers 422."""
+    status = 422 if request.method == "POST" else 200
+    return render_template(template, **context), status

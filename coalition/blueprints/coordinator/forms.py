@@ -1,7 +1,7 @@
 """Forms coordinators use to add organizations."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, EmailField, FloatField, IntegerField, SelectField, StringField
+from wtforms import EmailField, FloatField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 from coalition.models.organizations import OrgType

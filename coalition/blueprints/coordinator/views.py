@@ -17,8 +17,17 @@ from coalition.models.organizations import Organization, OrgStatus, OrgType
 from coalition.models.users import OrgRole
 from coalition.services import accounts
 
-ORG_FIELDS = ("name", "type", "address", "borough", "lat", "lon", "service_radius_km",
-              "contact_email", "contact_phone")
+ORG_FIELDS = (
+    "name",
+    "type",
+    "address",
+    "borough",
+    "lat",
+    "lon",
+    "service_radius_km",
+    "contact_email",
+    "contact_phone",
+)
 STATUS_ACTIONS = {
     "approve": OrgStatus.ACTIVE,
     "suspend": OrgStatus.SUSPENDED,
@@ -69,8 +78,12 @@ def _create_with_admin(form: OrganizationForm) -> Organization:
     org = accounts.create_organization(db.session, current_user, **values)
     try:
         accounts.invite(
-            db.session, current_user, org, form.admin_email.data or "",
-            form.admin_name.data or "", OrgRole.ORG_ADMIN,
+            db.session,
+            current_user,
+            org,
+            form.admin_email.data or "",
+            form.admin_name.data or "",
+            OrgRole.ORG_ADMIN,
         )
     except accounts.ServiceError as exc:
         raise accounts.ServiceError(exc.message, "admin_email") from exc

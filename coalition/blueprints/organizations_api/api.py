@@ -31,7 +31,9 @@ class Organizations(MethodView):
 
     decorators = [api_login_required]
 
-    @blp.alt_response(200, schema=OrganizationSchema(many=True), description="Organizations", success=True)
+    @blp.alt_response(
+        200, schema=OrganizationSchema(many=True), description="Organizations", success=True
+    )
     def get(self) -> Any:
         """List active member organizations."""
         orgs = db.session.scalars(

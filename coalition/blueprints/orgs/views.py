@@ -90,7 +90,11 @@ def invite(org_id: int) -> Any:
     if form.validate_on_submit():
         try:
             accounts.invite(
-                db.session, current_user, org, form.email.data or "", form.name.data or "",
+                db.session,
+                current_user,
+                org,
+                form.email.data or "",
+                form.name.data or "",
                 OrgRole(form.role.data),
             )
         except accounts.ServiceError as exc:

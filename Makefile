@@ -1,0 +1,78 @@
+# Coalition: `make run` starts the platform, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test test-sqlite test-postgres install lint format bench chromium migrate demo worker clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) coalition demo --if-empty
+
+## run: web, relay and worker together on the embedded default (SQLite + filesystem://)
+run: demo
+	$(BIN)/python -m worker.dev
+
+worker: migrate
+	$(BIN)/python -m worker
+
+## test: every test on SQLite, then on PostgreSQL + RabbitMQ when they answer (required under CI=true)
+test: install chromium lint test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: install
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+
+test-postgres: install
+	@if $(BIN)/python -m scripts.services_up "$(PG_URL)" "$(AMQP_URL)"; then \
+		TEST_DATABASE_URL="$(PG_URL)" TEST_BROKER_URL="$(AMQP_URL)" \
+			$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true: PostgreSQL or RabbitMQ is unreachable; the server leg cannot be skipped"; exit 1; \
+	else \
+		echo "PostgreSQL or RabbitMQ unreachable: skipping the server leg (set PG_URL / AMQP_URL)"; \
+	fi
+
+## chromium: Debian's Chromium for the browser tests (installed with apt-get when root)
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true: /usr/bin/chromium is missing and cannot be installed (not root)"; exit 1; \
+	else \
+		echo "no /usr/bin/chromium and not root: browser tests will be skipped"; \
+	fi
+
+bench: install
+	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/events.py
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

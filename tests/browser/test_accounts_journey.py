@@ -1,0 +1,56 @@
+"""In a real browser: signing in, and accepting an invitation."""
+
+import re
+
+import pytest
+
+from coalition.extensions import db
+from coalition.models.users import User
+from tests.factories import PASSWORD, CoordinatorFactory, OrganizationFactory, UserFactory
+from tests.mail import last_link
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base, email, password=PASSWORD):
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_coordinator_signs_in_sees_organizations_and_signs_out(page, live_server):
+    OrganizationFactory(name="Mott Haven Overdose Prevention Center")
+    CoordinatorFactory(email="coord@example.org", name="Cora Ordinator")
+    sign_in(page, live_server, "coord@example.org")
+    assert page.get_by_role("heading", name="Welcome, Cora Ordinator").is_visible()
+    page.get_by_role("link", name="Organizations", exact=True).click()
+    assert page.get_by_role("link", name="Mott Haven Overdose Prevention Center").is_visible()
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+
+
+def test_wrong_password_shows_the_message_on_the_form(page, live_server):
+    UserFactory(email="member@example.org")
+    sign_in(page, live_server, "member@example.org", "not the password")
+    assert page.get_by_text("Email or password is wrong.").is_visible()
+
+
+def test_invited_colleague_accepts_and_lands_signed_in(page, live_server, login, caplog):
+    admin = UserFactory(org_role="org_admin", organization=OrganizationFactory(name="Harbor"))
+    sign_in(page, live_server, admin.email)
+    page.get_by_role("link", name="My organization").click()
+    page.get_by_label("Email", exact=True).fill("newcomer@example.org")
+    page.get_by_label("Name", exact=True).fill("Nia Newcomer")
+    page.get_by_role("button", name="Send invitation").click()
+    assert page.get_by_text("Invitation sent to newcomer@example.org.").is_visible()
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(live_server + last_link(caplog))
+    assert page.get_by_role("heading", name="Join Harbor").is_visible()
+    page.get_by_label("New password").fill("a long enough password")
+    page.get_by_label("Repeat the password").fill("a long enough password")
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_url(re.compile(r".*/$"))
+    assert page.get_by_role("heading", name="Welcome, Nia Newcomer").is_visible()
+    assert db.session.query(User).filter_by(email="newcomer@example.org").one().organization_id
