@@ -48,7 +48,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or _sqlite_url(instance_path),
         "BROKER_URL": os.environ.get("BROKER_URL") or "filesystem://",
-        "BROKER_FOLDER": str(instance_path / DEFAULT_BROKER_FOLDER),
+        "BROKER_FOLDER": os.environ.get("BROKER_FOLDER")
+        or str(instance_path / DEFAULT_BROKER_FOLDER),
         "BROKER_QUORUM_QUEUES": _env_bool("BROKER_QUORUM_QUEUES", False),
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Coalition <no-reply@coalition.local>"),
@@ -62,6 +63,43 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "RESOLVE_INTERVAL": _env_int("RESOLVE_INTERVAL", 300),
         "RESOLVE_MARGIN": float(os.environ.get("RESOLVE_MARGIN", "0.01")),
         "MATCH_HOLD_HOURS": _env_int("MATCH_HOLD_HOURS", 72),
+        **notify_config(),
+        **events_config(),
+    }
+
+
+def _env_float(name: str, default: float) -> float:
+    """Read a number of seconds (or any float) from the environment."""
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def events_config() -> dict[str, Any]:
+    """Broker names, relay, retries, periodic jobs and metrics (see the README's events section)."""
+    return {
+        "BROKER_NAMESPACE": os.environ.get("BROKER_NAMESPACE", "coalition"),
+        "BROKER_POLLING_INTERVAL": _env_float("BROKER_POLLING_INTERVAL", 0.05),
+        "BROKER_PREFETCH": _env_int("BROKER_PREFETCH", 64),
+        "BROKER_PUBLISH_TIMEOUT": _env_float("BROKER_PUBLISH_TIMEOUT", 5.0),
+        "EVENTS_NUDGE": _env_bool("EVENTS_NUDGE", True),
+        "EVENTS_NUDGE_TIMEOUT": _env_float("EVENTS_NUDGE_TIMEOUT", 1.0),
+        "EVENTS_NUDGE_PAUSE": _env_float("EVENTS_NUDGE_PAUSE", 5.0),
+        "EVENTS_RELAY_BATCH": _env_int("EVENTS_RELAY_BATCH", 200),
+        "EVENTS_RELAY_INTERVAL": _env_float("EVENTS_RELAY_INTERVAL", 0.5),
+        "EVENTS_RELAY_GRACE": _env_float("EVENTS_RELAY_GRACE", 2.0),
+        "EVENTS_CLAIM_SECONDS": _env_float("EVENTS_CLAIM_SECONDS", 30.0),
+        "EVENTS_MAX_ATTEMPTS": _env_int("EVENTS_MAX_ATTEMPTS", 5),
+        "EVENTS_RETRY_BASE": _env_float("EVENTS_RETRY_BASE", 1.0),
+        "EVENTS_RETRY_MAX": _env_float("EVENTS_RETRY_MAX", 300.0),
+        "EVENTS_SWEEP_INTERVAL": _env_float("EVENTS_SWEEP_INTERVAL", 60.0),
+        "EVENTS_SWEEP_AGE": _env_float("EVENTS_SWEEP_AGE", 300.0),
+        "EVENTS_SWEEP_HORIZON": _env_float("EVENTS_SWEEP_HORIZON", 7 * 24 * 3600.0),
+        "EVENTS_SWEEP_LIMIT": _env_int("EVENTS_SWEEP_LIMIT", 1000),
+        "RECONCILE_INTERVAL": _env_float("RECONCILE_INTERVAL", 300.0),
+        "RECONCILE_AGE": _env_float("RECONCILE_AGE", 600.0),
+        "EXPIRY_INTERVAL": _env_float("EXPIRY_INTERVAL", 3600.0),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        "WORKER_METRICS_PORT": _env_int("WORKER_METRICS_PORT", 0),
     }
 
 
@@ -84,3 +122,17 @@ STATIC_DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
     "API_PAGE_SIZE": 50,
 }
+
+
+def notify_config() -> dict[str, Any]:
+    """Match holds; sending notification emails and webhooks: batch, retries, timeouts."""
+    return {
+        "MATCH_HOLD_INTERVAL": _env_float("MATCH_HOLD_INTERVAL", 300.0),
+        "NOTIFY_INTERVAL": _env_float("NOTIFY_INTERVAL", 5.0),
+        "NOTIFY_BATCH": _env_int("NOTIFY_BATCH", 100),
+        "NOTIFY_MAX_ATTEMPTS": _env_int("NOTIFY_MAX_ATTEMPTS", 6),
+        "NOTIFY_RETRY_BASE": _env_float("NOTIFY_RETRY_BASE", 30.0),
+        "NOTIFY_RETRY_MAX": _env_float("NOTIFY_RETRY_MAX", 3600.0),
+        "NOTIFY_CLAIM_SECONDS": _env_float("NOTIFY_CLAIM_SECONDS", 300.0),
+        "WEBHOOK_TIMEOUT": _env_float("WEBHOOK_TIMEOUT", 5.0),
+    }

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from coalition.demo_digests import subscribe_demo_digests
+from coalition.demo_listings import load_demo_listings
 from coalition.models.organizations import Organization, OrgStatus, OrgType
 from coalition.models.users import CoalitionRole, OrgRole, User
 from coalition.security import hash_password
@@ -153,6 +155,7 @@ class DemoSummary:
     coordinator_email: str = COORDINATOR_EMAIL
     sample_members: list[str] = field(default_factory=list)
     orgs: list[Organization] = field(default_factory=list)
+    listings: int = 0
 
 
 def load_demo(session: Session) -> DemoSummary:
@@ -182,6 +185,8 @@ def load_demo(session: Session) -> DemoSummary:
             if index == 0 and len(summary.sample_members) < 3:
                 summary.sample_members.append(email)
     session.flush()
+    load_demo_listings(session, summary)
+    subscribe_demo_digests(session, summary)
     return summary
 
 

@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from coalition.services.catalog import seed_categories
+
 # Each seed inserts its rows if they are missing; features append theirs.
-SEEDS: list[Callable[[Session], None]] = []
+SEEDS: list[Callable[[Session], None]] = [seed_categories]
 
 # Tables holding reference data that tests keep between tests.
-REFERENCE_TABLES: set[str] = set()
+REFERENCE_TABLES: set[str] = {"categories"}

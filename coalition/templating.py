@@ -33,7 +33,16 @@ def _allowed(who: str) -> bool:
 
 
 # Features add their entries here: (endpoint, label, "all" | "member" | "coordinator").
-EXTRA_NAV: list[tuple[str, str, str]] = []
+EXTRA_NAV: list[tuple[str, str, str]] = [
+    ("listings.browse", "Listings", "all"),
+    ("listings.mine", "Our listings", "member"),
+    ("catalog.index", "Categories", "coordinator"),
+    ("ops.events_page", "Events", "coordinator"),
+    ("matches.queue", "Match queue", "coordinator"),
+    ("matches.index", "Matches", "member"),
+    ("digests.settings", "My digest", "all"),
+    ("digests.sends", "Digests", "coordinator"),
+]
 
 
 TEMPLATE_GLOBALS: dict[str, Any] = {"nav_items": nav_items}

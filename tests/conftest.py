@@ -30,22 +30,35 @@ def worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _postgres_url(base: str) -> str:
-    """A database of this test process's own on the PostgreSQL server of `base`."""
-    url = make_url(base)
-    name = f"coalition_test_{worker_id()}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+def _admin_execute(base: str, statement: str) -> None:
+    """Run one statement on the server's maintenance connection."""
+    admin = sa.create_engine(make_url(base), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(statement))
     admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def server_database(base: str, purpose: str) -> str:
+    """A new database of this test process's own on the PostgreSQL server of `base`.
+
+    The name carries the process id, so that concurrent test runs never share one.
+    """
+    name = f"coalition_{purpose}_{worker_id()}_{os.getpid()}"
+    _admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin_execute(base, f'CREATE DATABASE "{name}"')
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_server_database(url: str) -> None:
+    """Drop a database made by `server_database`."""
+    base = os.environ["TEST_DATABASE_URL"]
+    _admin_execute(base, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def database_url(tmp: Path) -> str:
     """SQLite in a temporary folder unless TEST_DATABASE_URL names a server."""
     if base := os.environ.get("TEST_DATABASE_URL"):
-        return _postgres_url(base)
+        return server_database(base, "test")
     return f"sqlite:///{tmp / 'test.db'}"
 
 
@@ -99,6 +112,8 @@ def app(app_tmp: Path) -> Iterator[Any]:
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+    if os.environ.get("TEST_DATABASE_URL"):
+        drop_server_database(application.config["SQLALCHEMY_DATABASE_URI"])
 
 
 def seed_reference_data() -> None:

@@ -6,6 +6,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from coalition.extensions import db
+from coalition.models.listings import Direction, Listing, ListingStatus, Urgency
 from coalition.models.organizations import Organization, OrgStatus, OrgType
 from coalition.models.users import CoalitionRole, OrgRole, User
 from coalition.security import hash_password
@@ -65,3 +66,36 @@ class CoordinatorFactory(UserFactory):
 
     organization = None
     coalition_role = CoalitionRole.COORDINATOR
+
+
+def category(slug: str):
+    """A category of the seeded catalog."""
+    import sqlalchemy as sa
+
+    from coalition.models.catalog import Category
+
+    return db.session.scalar(sa.select(Category).where(Category.slug == slug))
+
+
+class ListingFactory(BaseFactory):
+    """An open naloxone offer of a new organization (pass direction/category/… to vary)."""
+
+    class Meta:
+        model = Listing
+
+    organization = factory.SubFactory(OrganizationFactory)
+    direction = Direction.OFFER
+    kind = factory.LazyAttribute(lambda o: o.category.kind)
+    category = factory.LazyFunction(lambda: category("naloxone-nasal-4mg"))
+    quantity = 100
+    lat = factory.LazyAttribute(lambda o: o.organization.lat)
+    lon = factory.LazyAttribute(lambda o: o.organization.lon)
+    max_distance_km = 30.0
+    status = ListingStatus.OPEN
+
+
+class RequestFactory(ListingFactory):
+    """An open naloxone request of high urgency."""
+
+    direction = Direction.REQUEST
+    urgency = Urgency.HIGH

@@ -9,11 +9,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy.engine import make_url
 
 from coalition import create_app
 from coalition.extensions import db
-from tests.conftest import make_test_config, worker_id
+from tests.conftest import drop_server_database, make_test_config, server_database
 
 
 def empty_database_url(tmp_path) -> str:
@@ -21,14 +20,7 @@ def empty_database_url(tmp_path) -> str:
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         return f"sqlite:///{tmp_path / 'migrations.db'}"
-    url = make_url(base)
-    name = f"coalition_migrations_{worker_id()}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return server_database(base, "migrations")
 
 
 @pytest.fixture
@@ -40,6 +32,8 @@ def fresh_app(tmp_path):
         yield application
         db.session.remove()
         db.engine.dispose()
+    if os.environ.get("TEST_DATABASE_URL"):
+        drop_server_database(config["SQLALCHEMY_DATABASE_URI"])
 
 
 def differences() -> list:

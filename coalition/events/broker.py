@@ -8,7 +8,14 @@ from typing import Any
 from kombu import Connection
 
 
-def transport_options(broker_url: str, folder: str) -> dict[str, Any]:
+def is_amqp(broker_url: str) -> bool:
+    """Whether the URL names an AMQP server (RabbitMQ)."""
+    return broker_url.split("://", 1)[0] in {"amqp", "amqps", "pyamqp"}
+
+
+def transport_options(
+    broker_url: str, folder: str, polling_interval: float = 0.05
+) -> dict[str, Any]:
     """Transport options; the filesystem transport needs its folders to exist."""
     if not broker_url.startswith("filesystem://"):
         return {}
@@ -21,13 +28,22 @@ def transport_options(broker_url: str, folder: str) -> dict[str, Any]:
         "processed_folder": str(base / "processed"),
         "control_folder": str(base / "control"),
         "store_processed": False,
+        "polling_interval": polling_interval,
     }
 
 
-def connect(config: dict[str, Any] | Any, **kwargs: Any) -> Connection:
-    """A kombu connection for the app's BROKER_URL (not yet opened)."""
+def connect(config: dict[str, Any] | Any, *, confirm: bool = False, **kwargs: Any) -> Connection:
+    """A kombu connection for the app's BROKER_URL (not yet opened).
+
+    `confirm` turns on publisher confirms on RabbitMQ: a publish returns once the broker
+    has taken responsibility for the message.
+    """
     url = config["BROKER_URL"]
-    options = transport_options(url, config["BROKER_FOLDER"])
+    options = transport_options(
+        url, config["BROKER_FOLDER"], config.get("BROKER_POLLING_INTERVAL", 0.05)
+    )
+    if confirm and is_amqp(url):
+        options["confirm_publish"] = True
     kwargs.setdefault("connect_timeout", 5)
     return Connection(url, transport_options=options, **kwargs)
 

@@ -11,6 +11,7 @@ MATCH_APPROVED = "match.approved"
 MATCH_REJECTED = "match.rejected"
 MATCH_ACCEPTED = "match.accepted"
 MATCH_DECLINED = "match.declined"
+MATCH_HANDED_OFF = "match.handed_off"
 MATCH_FULFILLED = "match.fulfilled"
 MATCH_CANCELLED = "match.cancelled"
 MATCH_EXPIRED = "match.expired"
@@ -30,6 +31,7 @@ ALL_EVENTS = frozenset(
         MATCH_REJECTED,
         MATCH_ACCEPTED,
         MATCH_DECLINED,
+        MATCH_HANDED_OFF,
         MATCH_FULFILLED,
         MATCH_CANCELLED,
         MATCH_EXPIRED,

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from coalition.events import publisher as _publisher  # noqa: F401  (registers the nudge)
 from coalition.events.envelope import Event, to_envelope
 from coalition.models.events import OutboxEvent
 

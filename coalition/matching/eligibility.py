@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from coalition.matching.geo import haversine_km
@@ -43,13 +43,26 @@ def pair_cap(offer: Offer, request: Request) -> int:
     return cap
 
 
-def ineligibility_reason(offer: Offer, request: Request, today: date) -> str | None:
-    """Why the offer cannot serve the request, or None when it can."""
-    for check in _CHECKS:
-        reason = check(offer, request, today)
+def ineligibility_reason(
+    offer: Offer, request: Request, today: date, distance: float | None = None
+) -> str | None:
+    """Why the offer cannot serve the request, or None when it can.
+
+    `distance` saves recomputing `distance_km(offer, request)` when the caller has it.
+    """
+    if offer.kind != request.kind:
+        return "different kind"
+    if offer.category != request.category:
+        return "different category"
+    if offer.org == request.org:
+        return "same organization"
+    if not is_remote_pair(offer, request):
+        reason = _distance_reason(offer, request, distance)
         if reason is not None:
             return reason
-    return None
+    if offer.kind == "supply":
+        return _expiry_reason(offer, request, today)
+    return _staffing_reason(offer, request)
 
 
 def is_eligible(offer: Offer, request: Request, today: date) -> bool:
@@ -57,63 +70,30 @@ def is_eligible(offer: Offer, request: Request, today: date) -> bool:
     return ineligibility_reason(offer, request, today) is None
 
 
-def _kind_reason(offer: Offer, request: Request, today: date) -> str | None:
-    """Kind and category must match."""
-    if offer.kind != request.kind:
-        return "different kind"
-    return "different category" if offer.category != request.category else None
-
-
-def _org_reason(offer: Offer, request: Request, today: date) -> str | None:
-    """An organization does not match with itself."""
-    return "same organization" if offer.org == request.org else None
-
-
-def _distance_reason(offer: Offer, request: Request, today: date) -> str | None:
-    """Within the smaller of the two radii, unless a remote staffing pair."""
-    if is_remote_pair(offer, request):
-        return None
-    distance, limit = distance_km(offer, request), radius_km(offer, request)
+def _distance_reason(offer: Offer, request: Request, distance: float | None) -> str | None:
+    """Within the smaller of the two radii."""
+    limit = radius_km(offer, request)
+    if distance is None:
+        distance = distance_km(offer, request)
     return f"too far ({distance:.1f} km > {limit:g} km)" if distance > limit else None
 
 
 def _expiry_reason(offer: Offer, request: Request, today: date) -> str | None:
     """Dated stock must last until the need-by date (or today), unless expired stock is fine."""
-    if offer.kind != "supply" or offer.expires_on is None or request.accepts_expired:
+    if offer.expires_on is None or request.accepts_expired:
         return None
     if offer.expires_on >= max(today, request.need_by or today):
         return None
     return "already expired" if offer.expires_on < today else "expires before need-by"
 
 
-def _credential_reason(offer: Offer, request: Request, today: date) -> str | None:
-    """Staff must hold every credential the request asks for."""
+def _staffing_reason(offer: Offer, request: Request) -> str | None:
+    """Every requested credential, a shared language if any is asked for, a shared hour."""
     missing = sorted(request.credentials - offer.credentials)
-    if offer.kind != "staffing" or not missing:
-        return None
-    return f"missing credential{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
-
-
-def _language_reason(offer: Offer, request: Request, today: date) -> str | None:
-    """Staff must speak one of the requested languages, when any are requested."""
-    if offer.kind != "staffing" or not request.languages:
-        return None
-    return None if request.languages & offer.languages else "no shared language"
-
-
-def _hours_reason(offer: Offer, request: Request, today: date) -> str | None:
-    """Availability must overlap by at least one whole hour."""
-    if offer.kind != "staffing" or overlap_hours(offer.windows, request.windows) >= 1:
-        return None
-    return "no overlapping hours"
-
-
-_CHECKS: tuple[Callable[[Offer, Request, date], str | None], ...] = (
-    _kind_reason,
-    _org_reason,
-    _distance_reason,
-    _expiry_reason,
-    _credential_reason,
-    _language_reason,
-    _hours_reason,
-)
+    if missing:
+        return f"missing credential{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+    if request.languages and not request.languages & offer.languages:
+        return "no shared language"
+    if overlap_hours(offer.windows, request.windows) < 1:
+        return "no overlapping hours"
+    return None

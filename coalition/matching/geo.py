@@ -7,7 +7,8 @@ beyond it; callers keep the points whose exact `haversine_km` distance is small 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterator
+from bisect import bisect_right
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
@@ -34,12 +35,19 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
-def haversine_many(
-    lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray
+def haversine_radians(
+    phi1: FloatArray,
+    lam1: FloatArray,
+    cos_phi1: FloatArray,
+    phi2: FloatArray,
+    lam2: FloatArray,
+    cos_phi2: FloatArray,
 ) -> FloatArray:
-    """`haversine_km` element-wise over arrays (same formula, numpy rounding)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    """`haversine_km` element-wise, from radians and precomputed cosines of the latitudes.
+
+    Rounding differs from `haversine_km` in the last bits; see BOUNDARY_KM.
+    """
+    a = np.sin((phi2 - phi1) / 2) ** 2 + cos_phi1 * cos_phi2 * np.sin((lam2 - lam1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, a)))
 
 
@@ -84,6 +92,19 @@ class Grid:
         """Row of each latitude, clamped to the poles."""
         return np.floor((np.clip(lat, -90.0, 90.0) + 90.0) / self.cell_deg).astype(np.int64)
 
+    def cover_one(self, lat: float, lon: float, radius_km: float) -> list[tuple[int, int]]:
+        """`cover` for a single circle, without numpy: runs (key_lo, key_hi)."""
+        dlat, dlon = bounding_degrees(lat, radius_km)
+        rows = range(self._row_one(lat - dlat), self._row_one(lat + dlat) + 1)
+        lo = math.floor((lon - dlon + 180.0) / self.cell_deg)
+        hi = math.floor((lon + dlon + 180.0) / self.cell_deg)
+        spans = _column_spans_one(lo, hi, self.columns)
+        return [(row * self.columns + a, row * self.columns + b) for row in rows for a, b in spans]
+
+    def _row_one(self, lat: float) -> int:
+        """Row of a latitude, clamped to the poles."""
+        return math.floor((min(90.0, max(-90.0, lat)) + 90.0) / self.cell_deg)
+
 
 @dataclass(frozen=True, slots=True)
 class Cover:
@@ -94,8 +115,21 @@ class Cover:
     key_hi: IntArray
 
 
+def bounding_degrees(lat: float, radius_km: float) -> tuple[float, float]:
+    """Half-height and half-width in degrees of a box around a circle (slightly generous).
+
+    The half-width is exact for a circle that does not reach a pole: asin(sin(r) / cos(lat)).
+    """
+    angle = radius_km / EARTH_RADIUS_KM * (1 + 1e-9) + 1e-12
+    dlat = math.degrees(angle)
+    ratio = math.sin(min(angle, math.pi / 2)) / math.cos(math.radians(lat))
+    if ratio >= 1.0 or abs(lat) + dlat >= 90.0:
+        return dlat, 180.0
+    return dlat, math.degrees(math.asin(ratio))
+
+
 def _bounding_degrees(lat: FloatArray, radius_km: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Half-height and half-width in degrees of a box around each circle (slightly generous)."""
+    """`bounding_degrees` for arrays of circles."""
     angle = np.asarray(radius_km, dtype=np.float64) / EARTH_RADIUS_KM * (1 + 1e-9) + 1e-12
     dlat = np.degrees(angle)
     ratio = np.sin(np.minimum(angle, np.pi / 2)) / np.cos(np.radians(np.asarray(lat)))
@@ -121,6 +155,17 @@ def _column_spans(
         np.concatenate([np.maximum(lo, 0), extra_lo]),
         np.concatenate([np.minimum(hi, columns - 1), extra_hi]),
     )
+
+
+def _column_spans_one(lo: int, hi: int, columns: int) -> list[tuple[int, int]]:
+    """`_column_spans` for one range."""
+    if hi - lo + 1 >= columns:
+        return [(0, columns - 1)]
+    if lo < 0:
+        return [(lo + columns, columns - 1), (0, hi)]
+    if hi >= columns:
+        return [(lo, columns - 1), (0, hi - columns)]
+    return [(lo, hi)]
 
 
 def expand_ranges(starts: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -171,12 +216,11 @@ class GridIndex(Generic[K]):
     def __len__(self) -> int:
         return len(self._cell_of)
 
-    def add(self, key: K, lat: float, lon: float) -> None:
-        """Insert a point (or move it, if the key is already there)."""
-        self.discard(key)
-        cell = int(self._grid.cell_keys(np.array([lat]), np.array([lon]))[0])
-        self._cells.setdefault(cell, {})[key] = None
-        self._cell_of[key] = cell
+    def add_many(self, keys: Sequence[K], lat: FloatArray, lon: FloatArray) -> None:
+        """Insert points (keys must be new)."""
+        for key, cell in zip(keys, self._grid.cell_keys(lat, lon).tolist(), strict=True):
+            self._cells.setdefault(cell, {})[key] = None
+            self._cell_of[key] = cell
 
     def discard(self, key: K) -> None:
         """Remove a point if present."""
@@ -188,19 +232,26 @@ class GridIndex(Generic[K]):
         if not members:
             del self._cells[cell]
 
-    def near(self, lat: float, lon: float, radius_km: float) -> Iterator[K]:
+    def near(self, lat: float, lon: float, radius_km: float) -> list[K]:
         """Every key within `radius_km` of the point, and some beyond it."""
-        cover = self._grid.cover(np.array([lat]), np.array([lon]), np.array([radius_km]))
-        runs = list(zip(cover.key_lo.tolist(), cover.key_hi.tolist(), strict=True))
+        runs = self._grid.cover_one(lat, lon, radius_km)
         if sum(hi - lo + 1 for lo, hi in runs) > len(self._cells):
-            yield from self._scan_occupied(runs)
-            return
+            return self._scan_occupied(runs)
+        found: list[K] = []
+        cells = self._cells
         for lo, hi in runs:
             for cell in range(lo, hi + 1):
-                yield from self._cells.get(cell, ())
+                if cell in cells:
+                    found.extend(cells[cell])
+        return found
 
-    def _scan_occupied(self, runs: list[tuple[int, int]]) -> Iterator[K]:
-        """Visit occupied cells instead of the cover, when there are fewer of them."""
+    def _scan_occupied(self, runs: list[tuple[int, int]]) -> list[K]:
+        """Keys in occupied cells that fall in the runs (when fewer cells are occupied)."""
+        runs = sorted(runs)
+        starts = [lo for lo, _ in runs]
+        found: list[K] = []
         for cell, members in self._cells.items():
-            if any(lo <= cell <= hi for lo, hi in runs):
-                yield from members
+            at = bisect_right(starts, cell) - 1
+            if at >= 0 and cell <= runs[at][1]:
+                found.extend(members)
+        return found

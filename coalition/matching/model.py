@@ -76,6 +76,25 @@ class Solution:
     allocations: tuple[Allocation, ...]
     objective: float
 
+    def as_dict(self) -> dict[str, Any]:
+        """The output JSON of MATCHING.md, objective rounded to 6 decimals."""
+        return {
+            "allocations": [
+                {"offer": a.offer, "request": a.request, "quantity": a.quantity}
+                for a in self.allocations
+            ],
+            "objective": round(self.objective, 6),
+        }
+
+
+def pair_of(a: Listing, b: Listing) -> tuple[Offer, Request]:
+    """The offer and the request among two listings, whichever order they come in."""
+    if isinstance(a, Offer) and isinstance(b, Request):
+        return a, b
+    if isinstance(a, Request) and isinstance(b, Offer):
+        return b, a
+    raise TypeError(f"need one offer and one request, got {a.id!r} and {b.id!r}")
+
 
 class ProblemError(ValueError):
     """Invalid input, naming the listing (when there is one) and the field."""
@@ -134,7 +153,9 @@ def _parse_side(
     items = raw.get(key)
     if not isinstance(items, list):
         raise ProblemError(None, key, "must be an array of listings")
-    parsed = tuple(parse(_object(item, f"{key}[{i}]"), f"{key}[{i}]") for i, item in enumerate(items))
+    parsed = tuple(
+        parse(_object(item, f"{key}[{i}]"), f"{key}[{i}]") for i, item in enumerate(items)
+    )
     _reject_duplicates(item.id for item in parsed)
     return parsed
 

@@ -40,10 +40,14 @@ def expiry_factor(days: int | None) -> float:
     return SHORT_DATED_FACTOR if days is not None and days <= SHORT_DATED_DAYS else 1.0
 
 
-def value_factors(offer: Offer, request: Request, today: date) -> ValueFactors:
-    """U, D and E for the pair and their product; meaningful for eligible pairs."""
+def value_factors(
+    offer: Offer, request: Request, today: date, distance: float | None = None
+) -> ValueFactors:
+    """U, D and E for the pair and their product (D drops below 0.5 beyond the radius)."""
     remote = is_remote_pair(offer, request)
-    distance, limit = distance_km(offer, request), radius_km(offer, request)
+    limit = radius_km(offer, request)
+    if distance is None:
+        distance = distance_km(offer, request)
     d_factor = 1.0 if remote else 1 - distance / (2 * limit)
     days = days_to_expiry(offer, today)
     weight = URGENCY_WEIGHTS[request.urgency]

@@ -1,0 +1,288 @@
+"""Matching benchmark: quality against the LP optimum, solve times, per-event latency.
+
+Run `.venv/bin/python bench/matching.py` (about two minutes on 2 cores) or `--quick` (< 30 s).
+
+Generated problems follow the shared samples: 18 categories (12 supplies, 6 staff roles),
+radii of 5-100 km, half offers and half requests, organizations clustered around the five
+boroughs. The "metro" spread keeps the samples' density (listings per km^2 of large-1500) by
+widening the area with the square root of the count, as a growing coalition reaches further
+out; the "nyc" spread packs everything into the city, so pairs multiply with the square of
+the count (a stress case).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from coalition.matching import (  # noqa: E402
+    Offer,
+    OpenListings,
+    Problem,
+    parse_problem,
+    propose_for,
+    solve_greedy,
+    solve_optimal,
+)
+from coalition.matching.candidates import EdgeArrays, candidate_edges  # noqa: E402
+from coalition.matching.optimize import build_network  # noqa: E402
+
+SAMPLES = ROOT.parent / "shared" / "contracts" / "samples"
+TODAY = date(2026, 11, 26)
+BOROUGHS = [(40.7831, -73.9712), (40.6782, -73.9442), (40.7282, -73.7949), (40.8448, -73.8648),
+            (40.5795, -74.1502), (40.7357, -74.1724), (40.9312, -73.8987), (40.7400, -73.6000)]
+CENTRE = (40.73, -73.94)
+SUPPLIES = [
+    "naloxone-nasal-4mg", "naloxone-im-vial", "fentanyl-test-strips", "xylazine-test-strips",
+    "syringes-1ml-28g", "syringes-3ml-25g", "sharps-container-1qt", "wound-care-kit",
+    "hygiene-kit", "safer-smoking-kit", "nitrile-gloves", "condoms",
+]
+ROLES = {
+    "prescriber": ["dea-registration", "ny-license"],
+    "registered-nurse": ["ny-license"],
+    "peer-specialist": ["ny-cprs"],
+    "counselor": ["casac"],
+    "driver": ["cdl"],
+    "outreach-worker": [],
+}
+LANGUAGES = ["en", "es", "zh", "ru", "bn", "ht"]
+RADII = [5, 10, 25, 50, 100]
+URGENCIES = (["critical", "high", "normal", "low"], [0.1, 0.28, 0.45, 0.17])
+SAMPLE_DENSITY_LISTINGS = 3000  # large-1500 covers the city with 3,000 listings
+
+
+# ---------------------------------------------------------------- problem generator
+
+
+@dataclass
+class Generator:
+    """Random problems shaped like the shared samples."""
+
+    rng: np.random.Generator
+    spread: float  # 1.0 = the samples' city-sized area
+
+    def problem(self, listings: int) -> dict[str, Any]:
+        """A problem with `listings` listings, half offers and half requests."""
+        orgs = [self._place() for _ in range(max(8, listings // 12))]
+        half = listings // 2
+        return {
+            "today": TODAY.isoformat(),
+            "offers": [self._listing(f"o{i}", orgs, offer=True) for i in range(half)],
+            "requests": [self._listing(f"r{i}", orgs, offer=False) for i in range(listings - half)],
+        }
+
+    def _place(self) -> tuple[float, float]:
+        """An organization's location: near a borough centre, scaled by the spread."""
+        lat, lon = BOROUGHS[int(self.rng.integers(len(BOROUGHS)))]
+        lat = CENTRE[0] + (lat - CENTRE[0]) * self.spread + self.rng.normal(0, 0.06 * self.spread)
+        lon = CENTRE[1] + (lon - CENTRE[1]) * self.spread + self.rng.normal(0, 0.08 * self.spread)
+        return float(np.clip(lat, -89, 89)), float((lon + 180) % 360 - 180)
+
+    def _listing(self, lid: str, orgs: list[tuple[float, float]], offer: bool) -> dict[str, Any]:
+        """One offer or request of a random organization."""
+        org = int(self.rng.integers(len(orgs)))
+        staffing = self.rng.random() < 0.3
+        listing = {
+            "id": lid,
+            "org": f"org{org}",
+            "kind": "staffing" if staffing else "supply",
+            "lat": orgs[org][0],
+            "lon": orgs[org][1],
+            "max_distance_km": int(self.rng.choice(RADII)),
+        }
+        listing.update(self._staffing(offer) if staffing else self._supply(offer))
+        if not offer:
+            listing["urgency"] = str(self.rng.choice(URGENCIES[0], p=URGENCIES[1]))
+        return listing
+
+    def _supply(self, offer: bool) -> dict[str, Any]:
+        """Category, quantity and dates of a supply listing."""
+        fields: dict[str, Any] = {
+            "category": str(self.rng.choice(SUPPLIES)),
+            "quantity": int(np.clip(self.rng.lognormal(4.3, 0.9), 2, 700)),
+        }
+        if offer:
+            dated = self.rng.random() < 0.7
+            days = int(self.rng.integers(-20, 400))
+            fields["expires_on"] = (TODAY + timedelta(days)).isoformat() if dated else None
+        else:
+            fields["need_by"] = (TODAY + timedelta(int(self.rng.integers(0, 90)))).isoformat()
+            fields["accepts_expired"] = bool(self.rng.random() < 0.15)
+        return fields
+
+    def _staffing(self, offer: bool) -> dict[str, Any]:
+        """Role, hours, credentials, languages and windows of a staffing listing."""
+        role = str(self.rng.choice(list(ROLES)))
+        credentials = list(ROLES[role])
+        if offer and self.rng.random() < 0.2:
+            credentials.append("naloxone-trainer")
+        if not offer and credentials and self.rng.random() < 0.2:
+            credentials = credentials[:1]
+        spoken = int(self.rng.integers(1, 3)) if offer else int(self.rng.integers(0, 2))
+        return {
+            "category": role,
+            "quantity": int(self.rng.integers(4, 41)),
+            "credentials": credentials,
+            "languages": [str(x) for x in self.rng.choice(LANGUAGES, spoken, replace=False)],
+            "remote_ok": bool(self.rng.random() < 0.3),
+            "windows": [self._window() for _ in range(int(self.rng.integers(1, 4)))],
+        }
+
+    def _window(self) -> list[str]:
+        """A shift of 4-10 hours within the next three weeks."""
+        start = datetime(2026, 11, 27, tzinfo=timezone.utc) + timedelta(
+            days=int(self.rng.integers(0, 21)), hours=int(self.rng.integers(7, 15))
+        )
+        end = start + timedelta(hours=int(self.rng.integers(4, 11)))
+        return [start.isoformat(), end.isoformat()]
+
+
+def generated(listings: int, spread: str, seed: int = 7) -> Problem:
+    """A parsed generated problem; spread "metro" keeps the samples' density, "nyc" packs."""
+    factor = math.sqrt(max(1.0, listings / SAMPLE_DENSITY_LISTINGS)) if spread == "metro" else 1.0
+    return parse_problem(Generator(np.random.default_rng(seed), factor).problem(listings))
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """Result and wall-clock seconds of one call."""
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def lp_optimum(problem: Problem, edges: EdgeArrays) -> float:
+    """The LP relaxation's optimum with SciPy's HiGHS (independent of OR-Tools)."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, vstack
+
+    n = len(edges)
+    cols = np.arange(n)
+    by_offer = coo_matrix((np.ones(n), (edges.offer, cols)), shape=(len(problem.offers), n))
+    by_request = coo_matrix((np.ones(n), (edges.request, cols)), shape=(len(problem.requests), n))
+    supply = [o.quantity for o in problem.offers] + [r.quantity for r in problem.requests]
+    result = linprog(
+        -edges.value,
+        A_ub=vstack([by_offer, by_request]).tocsr(),
+        b_ub=np.array(supply, dtype=np.float64),
+        bounds=np.column_stack([np.zeros(n), edges.cap]),
+        method="highs",
+    )
+    if result.status != 0:
+        raise RuntimeError(f"linprog failed: {result.message}")
+    return float(-result.fun)
+
+
+def full_and_raw(problem: Problem, repeats: int) -> tuple[float, float, float, int, float]:
+    """Best-of-`repeats` seconds: full optimal solve (pairs, flow, JSON) and the raw solver."""
+    full = min(timed(lambda: solve_optimal(problem).as_dict())[1] for _ in range(repeats))
+    edges = candidate_edges(problem)
+    offer_qty = np.array([o.quantity for o in problem.offers], dtype=np.int64)
+    request_qty = np.array([r.quantity for r in problem.requests], dtype=np.int64)
+    raws = []
+    for _ in range(repeats):
+        network = build_network(edges, offer_qty, request_qty)
+        raws.append(timed(network.solve)[1])
+    pairs = min(timed(lambda: candidate_edges(problem))[1] for _ in range(repeats))
+    objective = solve_optimal(problem).objective
+    return full, min(raws), pairs, len(edges), objective
+
+
+@dataclass
+class Row:
+    """One line of the quality and speed table."""
+
+    name: str
+    listings: int
+    edges: int
+    reference: str
+    optimal: float
+    greedy: float
+    full_s: float
+    raw_s: float
+    pairs_s: float
+    greedy_s: float
+
+
+def measure(name: str, problem: Problem, lp_limit: int, repeats: int) -> Row:
+    """Quality of both modes against the LP optimum (or optimal) and the solve times."""
+    full, raw, pairs, n_edges, objective = full_and_raw(problem, repeats)
+    greedy, greedy_s = timed(lambda: solve_greedy(problem).objective)
+    listings = len(problem.offers) + len(problem.requests)
+    reference, label = objective, "optimal"
+    if listings <= lp_limit:
+        reference, label = lp_optimum(problem, candidate_edges(problem)), "LP"
+    return Row(name, listings, n_edges, label, objective / reference, greedy / reference,
+               full, raw, pairs, greedy_s)
+
+
+def print_rows(rows: list[Row]) -> None:
+    """The quality and speed table."""
+    print(f"{'problem':<18}{'listings':>9}{'edges':>10}{'vs':>8}{'optimal':>9}{'greedy':>8}"
+          f"{'full s':>9}{'raw s':>8}{'ratio':>7}{'pairs s':>9}{'greedy s':>10}")
+    for r in rows:
+        print(f"{r.name:<18}{r.listings:>9}{r.edges:>10}{r.reference:>8}{r.optimal:>9.4%}"
+              f"{r.greedy:>8.1%}{r.full_s:>9.3f}{r.raw_s:>8.3f}{r.full_s / max(r.raw_s, 1e-9):>7.2f}"
+              f"{r.pairs_s:>9.3f}{r.greedy_s:>10.2f}")
+
+
+def event_latency(open_listings: int, events: int, spread: str) -> tuple[float, float, float]:
+    """p50, p95 and max ms of `propose_for` for new listings against `open_listings` open ones."""
+    problem = generated(open_listings + events, spread, seed=11)
+    index_offers = OpenListings(problem.offers[: open_listings // 2])
+    index_requests = OpenListings(problem.requests[: open_listings // 2])
+    arrivals = [*problem.offers[open_listings // 2 :], *problem.requests[open_listings // 2 :]]
+    samples = []
+    for listing in arrivals:
+        counterparts = index_requests if isinstance(listing, Offer) else index_offers
+        samples.append(timed(lambda: propose_for(listing, counterparts, problem.today))[1] * 1000)
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[94], max(samples)
+
+
+def sample_problems() -> Iterator[tuple[str, Problem]]:
+    """The shared samples, if they are beside the repository."""
+    for path in sorted(SAMPLES.glob("*.json")):
+        if path.name != "optima.json":
+            yield path.stem, parse_problem(json.loads(path.read_text()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, < 30 s")
+    args = parser.parse_args(argv)
+    sizes = [(1_000, "metro"), (10_000, "metro")] if args.quick else [
+        (1_000, "metro"), (10_000, "metro"), (20_000, "metro"), (100_000, "metro"),
+        (20_000, "nyc")]
+    repeats = 1 if args.quick else 3
+    rows = [measure(name, p, 20_000, repeats) for name, p in sample_problems()]
+    for listings, spread in sizes:
+        rows.append(measure(f"gen-{spread}-{listings // 1000}k", generated(listings, spread),
+                            12_000, repeats))
+    print_rows(rows)
+    open_count = 20_000 if args.quick else 100_000
+    for spread in ("metro", "nyc"):
+        p50, p95, worst = event_latency(open_count, 500, spread)
+        print(f"propose_for, {open_count} open listings ({spread}), 500 events: "
+              f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

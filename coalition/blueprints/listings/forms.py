@@ -1,0 +1,221 @@
+"""Web forms for listings; their rules are the marshmallow schemas' (see `form_input`)."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    Form,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import DateInput, NumberInput
+
+from coalition.models.catalog import Category, Kind
+from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
+from coalition.models.organizations import Organization
+from coalition.services.listings_csv import format_list, format_windows, parse_windows, split_list
+
+URGENCY_CHOICES = [
+    SelectChoice(Urgency.CRITICAL.value, "Critical: people are at risk today"),
+    SelectChoice(Urgency.HIGH.value, "High: within days"),
+    SelectChoice(Urgency.NORMAL.value, "Normal"),
+    SelectChoice(Urgency.LOW.value, "Low: whenever possible"),
+]
+VISIBILITY_CHOICES = [
+    SelectChoice(Visibility.COALITION.value, "The whole coalition"),
+    SelectChoice(Visibility.COORDINATORS.value, "Coordinators only"),
+]
+DIRECTION_CHOICES = [
+    SelectChoice(Direction.OFFER.value, "We can give"),
+    SelectChoice(Direction.REQUEST.value, "We need"),
+]
+TEXT_FIELDS = ("category", "quantity", "lat", "lon", "max_distance_km", "visibility")
+CLEARABLE_FIELDS = ("expires_on", "need_by", "notes")
+
+
+def category_choices(categories: list[Category]) -> list[SelectChoice]:
+    """Categories grouped into supplies and staffing roles, with their unit."""
+    groups = {Kind.SUPPLY: "Supplies", Kind.STAFFING: "Staffing (hours)"}
+    return [
+        SelectChoice(c.slug, f"{c.plain_label} ({c.unit})", optgroup=groups[c.kind])
+        for c in categories
+    ]
+
+
+def org_choices(orgs: list[Organization]) -> list[SelectChoice]:
+    """Organizations a coordinator may post for."""
+    return [SelectChoice(org.slug, org.name) for org in orgs]
+
+
+class ListingForm(FlaskForm):
+    """Every field of an offer or a request; fields that do not apply stay empty."""
+
+    org = SelectField("For organization", choices=[], validate_choice=False)
+    category = SelectField("What", choices=[], validate_choice=False)
+    quantity = StringField("Quantity", widget=NumberInput(min=1), description="units or hours")
+    expires_on = StringField("Lot expiry date", widget=DateInput())
+    need_by = StringField("Needed by", widget=DateInput())
+    urgency = SelectField(
+        "Urgency", choices=URGENCY_CHOICES, default="normal", validate_choice=False
+    )
+    accepts_expired = BooleanField("Expired stock is acceptable")
+    credentials = StringField("Credentials", description="separated by ; e.g. rn-license")
+    languages = StringField("Languages", description="codes separated by ; e.g. en; es")
+    remote_ok = BooleanField("Remote work is fine")
+    windows = TextAreaField(
+        "Availability windows",
+        description="one per line: 2026-12-01 09:00 to 2026-12-01 17:00 (your time zone)",
+    )
+    lat = StringField("Latitude", widget=NumberInput(step="any"))
+    lon = StringField("Longitude", widget=NumberInput(step="any"))
+    max_distance_km = StringField("Maximum distance (km)", widget=NumberInput(step="any"))
+    visibility = SelectField(
+        "Who can see it", choices=VISIBILITY_CHOICES, default="coalition", validate_choice=False
+    )
+    notes = TextAreaField("Notes")
+
+
+class QuickPostForm(FlaskForm):
+    """Direction, category, quantity and (for requests) urgency; the rest is defaulted."""
+
+    direction = SelectField("I want to", choices=DIRECTION_CHOICES, validate_choice=False)
+    category = SelectField("What", choices=[], validate_choice=False)
+    quantity = StringField("How many (units or hours)", widget=NumberInput(min=1))
+    urgency = SelectField(
+        "How urgent (requests)", choices=URGENCY_CHOICES, default="normal", validate_choice=False
+    )
+
+
+class ImportForm(FlaskForm):
+    """A CSV file of offers, for one organization."""
+
+    org = SelectField("For organization", choices=[], validate_choice=False)
+    file = FileField("CSV file")
+
+
+STATUS_CHOICES = [
+    SelectChoice("active", "Open or partly matched"),
+    SelectChoice("all", "Any status"),
+    *[SelectChoice(s.value, s.label.capitalize()) for s in ListingStatus],
+]
+
+
+class BrowseForm(Form):
+    """Filters of the browse page and the CSV export (query string, no CSRF)."""
+
+    q = StringField("Search")
+    direction = SelectField(
+        "Offers or requests",
+        choices=[
+            SelectChoice("", "Both"),
+            SelectChoice("offer", "Offers"),
+            SelectChoice("request", "Requests"),
+        ],
+        default="",
+    )
+    kind = SelectField(
+        "Kind",
+        choices=[
+            SelectChoice("", "Any"),
+            SelectChoice("supply", "Supplies"),
+            SelectChoice("staffing", "Staffing"),
+        ],
+        default="",
+    )
+    category = SelectField("Category", choices=[], default="")
+    urgency = SelectField(
+        "Urgency", choices=[SelectChoice("", "Any"), *URGENCY_CHOICES], default=""
+    )
+    org = SelectField("Organization", choices=[], default="")
+    status = SelectField("Status", choices=STATUS_CHOICES, default="active")
+    within_km = StringField("Within km of us", widget=NumberInput(min=1, step="any"))
+
+
+# ---------------------------------------------------------------- form ⇄ schema input
+
+
+def form_input(
+    form: ListingForm, direction: str, kind: str | None, zone: tzinfo, editing: bool
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The form as API-style input for the schemas, and errors of fields it cannot read."""
+    raw: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name in TEXT_FIELDS:
+        value = (getattr(form, name).data or "").strip()
+        if value:
+            raw[name] = value
+    for name in CLEARABLE_FIELDS:
+        value = (getattr(form, name).data or "").strip()
+        if value or editing:
+            raw[name] = value or (None if name != "notes" else "")
+    if direction == Direction.REQUEST.value:
+        raw["urgency"] = form.urgency.data or "normal"
+    _list_fields(form, raw, errors, zone, editing)
+    _flags(form, raw, direction, kind)
+    return raw, errors
+
+
+def _list_fields(
+    form: ListingForm,
+    raw: dict[str, Any],
+    errors: dict[str, list[str]],
+    zone: tzinfo,
+    editing: bool,
+) -> None:
+    """Credentials, languages and windows from their text forms."""
+    for name in ("credentials", "languages"):
+        text = (getattr(form, name).data or "").strip()
+        if text or editing:
+            raw[name] = split_list(text)
+    text = (form.windows.data or "").strip()
+    if text or editing:
+        try:
+            raw["windows"] = parse_windows(text, zone)
+        except ValueError as exc:
+            errors["windows"] = [str(exc)]
+
+
+def _flags(form: ListingForm, raw: dict[str, Any], direction: str, kind: str | None) -> None:
+    """Check boxes count only where they apply (an unticked box sends nothing)."""
+    if kind == Kind.STAFFING.value:
+        raw["remote_ok"] = bool(form.remote_ok.data)
+    if kind == Kind.SUPPLY.value and direction == Direction.REQUEST.value:
+        raw["accepts_expired"] = bool(form.accepts_expired.data)
+
+
+def form_data(listing: Any, zone: tzinfo) -> dict[str, Any]:
+    """A listing's values for pre-filling the edit form."""
+    return {
+        "category": listing.category.slug,
+        "quantity": str(listing.quantity),
+        "expires_on": listing.expires_on.isoformat() if listing.expires_on else "",
+        "need_by": listing.need_by.isoformat() if listing.need_by else "",
+        "urgency": listing.urgency.value if listing.urgency else "normal",
+        "accepts_expired": listing.accepts_expired,
+        "credentials": format_list(listing.credentials),
+        "languages": format_list(listing.languages),
+        "remote_ok": listing.remote_ok,
+        "windows": format_windows(listing.windows, zone),
+        "lat": f"{listing.lat:g}",
+        "lon": f"{listing.lon:g}",
+        "max_distance_km": f"{listing.max_distance_km:g}",
+        "visibility": listing.visibility.value,
+        "notes": listing.notes,
+    }
+
+
+def attach_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
+    """Put each message on the field it is about (or on the form when there is none)."""
+    for name, messages in errors.items():
+        field = getattr(form, name.split(".")[0], None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, *messages]
+        else:
+            form.form_errors.extend(f"{name}: {m}" for m in messages)

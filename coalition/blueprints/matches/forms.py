@@ -1,0 +1,52 @@
+"""Forms for deciding matches, auto-approval rules and webhook settings."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, URLField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from coalition.models.catalog import Kind
+from coalition.services.matches import MAX_REASON
+
+KIND_CHOICES = [
+    SelectChoice(Kind.SUPPLY.value, "Supplies"),
+    SelectChoice(Kind.STAFFING.value, "Staffing (people's time)"),
+]
+
+
+class RejectForm(FlaskForm):
+    """A coordinator's reason for rejecting a proposal."""
+
+    reason = StringField(
+        "Reason", validators=[DataRequired("Give a reason."), Length(max=MAX_REASON)]
+    )
+
+
+class ReasonForm(FlaskForm):
+    """An optional reason (declining, cancelling)."""
+
+    reason = StringField("Reason (optional)", validators=[Optional(), Length(max=MAX_REASON)])
+
+
+class ActionForm(FlaskForm):
+    """A bare action button (only the CSRF token)."""
+
+
+class RuleForm(FlaskForm):
+    """An auto-approval rule."""
+
+    kind = SelectField("Kind", choices=KIND_CHOICES, default=Kind.SUPPLY.value)
+    category = SelectField("Category", choices=[], default="")
+    max_quantity = IntegerField(
+        "Up to (units or hours)",
+        validators=[DataRequired("Enter a quantity."), NumberRange(min=1, max=1_000_000)],
+    )
+
+
+class WebhookForm(FlaskForm):
+    """An organization's webhook."""
+
+    url = URLField("Webhook URL", validators=[DataRequired("Enter a URL."), Length(max=500)])
+    active = BooleanField("Send events to this URL", default=True)
+    rotate = BooleanField("Make a new secret")

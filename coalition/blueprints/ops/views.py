@@ -1,0 +1,74 @@
+"""`/metrics`, and the coordinators' page of dead letters with replay."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from coalition.auth import coordinator_required, is_coordinator
+from coalition.blueprints.ops import bp
+from coalition.events import metrics
+from coalition.events.publisher import PublishError
+from coalition.events.relay import relay_publisher
+from coalition.events.status import ReplayError, events_status, replay
+from coalition.events.topology import default_handlers
+from coalition.extensions import db, limiter
+
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+@bp.get("/metrics")
+@limiter.exempt
+def prometheus_metrics() -> Any:
+    """Prometheus text: backlog, ages, publish and handle timings, dead letters."""
+    if not _may_scrape():
+        abort(401 if current_app.config.get("METRICS_TOKEN") else 403)
+    status = events_status(db.session, default_handlers(current_app.config))
+    db.session.rollback()
+    return Response(metrics.render(status), mimetype="text/plain; version=0.0.4")
+
+
+def _may_scrape() -> bool:
+    """A bearer METRICS_TOKEN, a signed-in coordinator, or (without a token) the loopback."""
+    token = current_app.config.get("METRICS_TOKEN") or ""
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return True
+    elif request.remote_addr in LOOPBACK:
+        return True
+    return is_coordinator()
+
+
+@bp.get("/ops/events")
+@coordinator_required
+def events_page() -> Any:
+    """The backlog figures and the dead letters, each with a replay button."""
+    status = events_status(db.session, default_handlers(current_app.config))
+    return render_template("ops/events.html", status=status)
+
+
+@bp.post("/ops/dead-letters/<int:letter_id>/replay")
+@coordinator_required
+def replay_dead_letter(letter_id: int) -> Any:
+    """Re-publish one dead letter to its group's queue."""
+    publisher = relay_publisher(
+        current_app.config, default_handlers(current_app.config), path="replay"
+    )
+    try:
+        letters = replay(db.session, publisher, str(letter_id))
+    except ReplayError as exc:
+        db.session.rollback()
+        abort(exc.status, str(exc))
+    except PublishError:
+        db.session.rollback()
+        flash("The broker is unreachable; nothing was replayed. Try again shortly.", "error")
+        return redirect(url_for("ops.events_page"))
+    finally:
+        publisher.close()
+    db.session.commit()
+    letter = letters[0]
+    flash(f"Replayed {letter.event_type} {letter.event_id} to {letter.handler_group}.", "success")
+    return redirect(url_for("ops.events_page"))

@@ -1,0 +1,89 @@
+"""API tokens for an organization's own tools; the token is shown once, only its hash is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from coalition.auth import can_manage_org
+from coalition.blueprints.tokens import bp
+from coalition.extensions import db
+from coalition.models.organizations import Organization
+from coalition.models.users import ApiToken
+from coalition.services import accounts
+
+
+class TokenForm(FlaskForm):
+    """A label to recognise the token by."""
+
+    label = StringField(
+        "Label",
+        validators=[DataRequired(message="Name the tool that will use it."), Length(max=120)],
+    )
+
+
+def _managed_org(org_id: int) -> Organization:
+    """An organization the current person administers (404 unknown, 403 otherwise)."""
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        abort(404)
+    if not can_manage_org(org):
+        abort(403)
+    return org
+
+
+def _render(org: Organization, form: TokenForm, new_token: str | None = None) -> Any:
+    """The tokens page."""
+    tokens = db.session.scalars(
+        sa.select(ApiToken)
+        .where(ApiToken.organization_id == org.id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).all()
+    return render_template(
+        "tokens/index.html", org=org, tokens=tokens, form=form, new_token=new_token
+    )
+
+
+@bp.get("/<int:org_id>/tokens")
+@login_required
+def index(org_id: int) -> Any:
+    """The organization's tokens (prefix, label, last use)."""
+    return _render(_managed_org(org_id), TokenForm())
+
+
+@bp.post("/<int:org_id>/tokens")
+@login_required
+def create(org_id: int) -> Any:
+    """Create a token and show it once."""
+    org = _managed_org(org_id)
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _render(org, form), 422
+    _, token = accounts.issue_api_token(
+        db.session, current_user, org=org, label=form.label.data or ""
+    )
+    db.session.commit()
+    return _render(org, TokenForm(formdata=None), new_token=token)
+
+
+@bp.post("/<int:org_id>/tokens/<int:token_id>/revoke")
+@login_required
+def revoke(org_id: int, token_id: int) -> Any:
+    """Revoke a token: tools using it stop working at once."""
+    org = _managed_org(org_id)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.organization_id != org.id:
+        abort(404)
+    try:
+        accounts.revoke_api_token(db.session, current_user, token)
+    except accounts.ServiceError as exc:
+        abort(exc.status, exc.message)
+    db.session.commit()
+    flash(f"Token {token.prefix}… is revoked.", "info")
+    return redirect(url_for("tokens.index", org_id=org.id))

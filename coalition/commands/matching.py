@@ -1,0 +1,58 @@
+"""`flask matching …`: run the global re-solve by hand and see the last runs."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from coalition.extensions import db
+from coalition.models.matches import ResolveRun
+from coalition.services.matching import run_resolve
+
+matching_cli = click.Group("matching", help="The matching engine in the platform.")
+STEPS = ("snapshot", "solve", "apply")
+
+
+@matching_cli.command("resolve")
+@click.option("--margin", type=float, default=None, help="Replace only when better by more.")
+def resolve_command(margin: float | None) -> None:
+    """Re-solve the whole snapshot of open listings now, showing progress."""
+    margin = current_app.config["RESOLVE_MARGIN"] if margin is None else margin
+    with click.progressbar(length=len(STEPS), label="re-solving", show_eta=False) as bar:
+        run = run_resolve(db.session, margin, progress=lambda step: _advance(bar, step))
+        bar.update(len(STEPS) - bar.pos)
+    db.session.commit()
+    click.echo(describe(run))
+
+
+def _advance(bar: click.progressbar, step: str) -> None:  # type: ignore[type-arg]
+    """Move the bar to the step that starts."""
+    bar.label = f"re-solving: {step}"
+    bar.update(STEPS.index(step) - bar.pos)
+
+
+def describe(run: ResolveRun) -> str:
+    """One line about a run."""
+    verdict = (
+        f"replaced: {run.cancelled} proposals cancelled, {run.created} created"
+        if run.replaced
+        else "kept the standing proposals"
+    )
+    return (
+        f"{run.offers} offers × {run.requests} requests in {run.seconds:.2f} s; "
+        f"standing {run.current_value:.2f}, optimum {run.optimal_value:.2f}; {verdict}"
+    )
+
+
+@matching_cli.command("status")
+@click.option("--limit", default=5, show_default=True)
+def status_command(limit: int) -> None:
+    """The most recent re-solves."""
+    runs = db.session.scalars(
+        sa.select(ResolveRun).order_by(ResolveRun.started_at.desc()).limit(limit)
+    ).all()
+    if not runs:
+        click.echo("No re-solve has run yet.")
+    for run in runs:
+        click.echo(f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.state}: {describe(run)}")

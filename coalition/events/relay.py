@@ -1,0 +1,222 @@
+"""The outbox relay: claims unpublished rows in batches, publishes them, stamps them.
+
+PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so relays running side by side take
+different rows; SQLite has no row locks, and the single `UPDATE … WHERE id IN (SELECT …)`
+claim is atomic under its one-writer lock. A claim expires (EVENTS_CLAIM_SECONDS), so rows
+of a relay killed mid-batch are taken again. The relay also re-publishes the handler
+retries that are due.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from coalition.events.publisher import (
+    Publisher,
+    PublishError,
+    record_publish_failure,
+    stamp_published,
+)
+from coalition.events.topology import HandlerTable, Topology
+from coalition.extensions import db
+from coalition.models.base import utcnow
+from coalition.models.events import HandlerAttempt, OutboxEvent
+
+log = logging.getLogger("coalition.events.relay")
+
+
+def relay_publisher(
+    config: Mapping[str, Any], handlers: HandlerTable, path: str = "relay"
+) -> Publisher:
+    """A publisher with the relay's longer timeout."""
+    return Publisher(
+        config,
+        Topology.from_config(config, handlers),
+        timeout=float(config.get("BROKER_PUBLISH_TIMEOUT", 5.0)),
+        max_retries=2,
+        path=path,
+    )
+
+
+def relay_grace(config: Mapping[str, Any]) -> float:
+    """How old a row must be before the relay takes it: the nudge gets the first chance."""
+    return float(config.get("EVENTS_RELAY_GRACE", 2.0)) if config.get("EVENTS_NUDGE", True) else 0.0
+
+
+def claim_batch(
+    session: Session, *, limit: int, older_than: datetime, claim_for: float
+) -> list[Any]:
+    """Claim up to `limit` unpublished rows created before `older_than`; commit the claim."""
+    now = utcnow()
+    free = sa.or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now)
+    claimable = sa.and_(
+        OutboxEvent.published_at.is_(None), OutboxEvent.created_at <= older_than, free
+    )
+    ids = sa.select(OutboxEvent.id).where(claimable).order_by(OutboxEvent.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        # lock first: in one UPDATE … IN (SELECT … SKIP LOCKED) PostgreSQL may re-run the
+        # subquery, skip the rows it just updated, and claim past the limit
+        locked = session.scalars(ids.with_for_update(skip_locked=True)).all()
+        target = OutboxEvent.id.in_(locked)
+    else:
+        target = OutboxEvent.id.in_(ids)
+    token = uuid.uuid4().hex
+    session.execute(
+        sa.update(OutboxEvent)
+        .where(target, claimable)
+        .values(claimed_by=token, claimed_until=now + timedelta(seconds=claim_for))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return list(
+        session.execute(
+            sa.select(OutboxEvent.id, OutboxEvent.payload)
+            .where(OutboxEvent.claimed_by == token)
+            .order_by(OutboxEvent.id)
+        ).all()
+    )
+
+
+def publish_rows(session: Session, publisher: Publisher, rows: Sequence[Any]) -> int:
+    """Publish claimed rows in order, stamp those that went out, note the failure; commit."""
+    try:
+        done = publisher.publish([publisher.to_events(r.payload) for r in rows])
+        error = None
+    except PublishError as exc:
+        done, error = exc.done, str(exc)
+    stamp_published(session, [r.id for r in rows[:done]])
+    if error:
+        record_publish_failure(session, [r.id for r in rows[done:]], error)
+    session.commit()
+    if error:
+        raise RelayError(done, error)
+    return done
+
+
+class RelayError(Exception):
+    """The broker refused part of a batch; the rest stays for the next pass."""
+
+    def __init__(self, done: int, error: str) -> None:
+        super().__init__(error)
+        self.done = done
+
+
+def relay_once(session: Session, publisher: Publisher, config: Mapping[str, Any]) -> int:
+    """Claim and publish one batch; return how many rows were published."""
+    rows = claim_batch(
+        session,
+        limit=int(config.get("EVENTS_RELAY_BATCH", 200)),
+        older_than=utcnow() - timedelta(seconds=relay_grace(config)),
+        claim_for=float(config.get("EVENTS_CLAIM_SECONDS", 30.0)),
+    )
+    return publish_rows(session, publisher, rows) if rows else 0
+
+
+def publish_due_retries(
+    session: Session, publisher: Publisher, config: Mapping[str, Any], limit: int = 100
+) -> int:
+    """Re-publish failed events whose backoff has passed, to their group's queue only."""
+    now = utcnow()
+    due = session.scalars(
+        sa.select(HandlerAttempt)
+        .where(HandlerAttempt.next_attempt_at <= now)
+        .order_by(HandlerAttempt.next_attempt_at)
+        .limit(limit)
+    ).all()
+    guard = now + timedelta(seconds=float(config.get("EVENTS_SWEEP_AGE", 300.0)))
+    claimed = [row for row in due if _claim_retry(session, row, guard)]
+    session.commit()
+    messages = [
+        publisher.to_group(r.payload, r.handler_group, **{"x-attempt": r.attempts + 1})
+        for r in claimed
+    ]
+    try:
+        return publisher.publish(messages)
+    except PublishError as exc:
+        _unclaim_retries(session, claimed[exc.done :])
+        raise
+
+
+def _claim_retry(session: Session, row: HandlerAttempt, guard: datetime) -> bool:
+    """Move a due retry's next attempt to `guard` unless another relay already did."""
+    result = session.execute(
+        sa.update(HandlerAttempt)
+        .where(
+            HandlerAttempt.event_id == row.event_id,
+            HandlerAttempt.handler_group == row.handler_group,
+            HandlerAttempt.next_attempt_at == row.next_attempt_at,
+        )
+        .values(next_attempt_at=guard)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _unclaim_retries(session: Session, rows: Sequence[HandlerAttempt]) -> None:
+    """Retries that could not be published are due again at once."""
+    for row in rows:
+        session.execute(
+            sa.update(HandlerAttempt)
+            .where(
+                HandlerAttempt.event_id == row.event_id,
+                HandlerAttempt.handler_group == row.handler_group,
+            )
+            .values(next_attempt_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+
+
+class Relay:
+    """The relay loop: a batch as soon as the last one was full, else every interval."""
+
+    def __init__(self, app: Flask, handlers: HandlerTable) -> None:
+        self.app = app
+        self.publisher = relay_publisher(app.config, handlers)
+        self.interval = float(app.config.get("EVENTS_RELAY_INTERVAL", 0.5))
+        self.batch = int(app.config.get("EVENTS_RELAY_BATCH", 200))
+        self.failures = 0
+
+    def run_once(self) -> int:
+        """One pass: a batch of the outbox, then the due retries."""
+        with self.app.app_context():
+            try:
+                published = relay_once(db.session, self.publisher, self.app.config)
+                published += publish_due_retries(db.session, self.publisher, self.app.config)
+            finally:
+                db.session.remove()
+        return published
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until `stop` is set; back off while the broker or the database is down."""
+        log.info("relay started", extra={"interval": self.interval, "batch": self.batch})
+        while not stop.is_set():
+            stop.wait(self._next_wait(self._pass()))
+        self.publisher.close()
+        log.info("relay stopped")
+
+    def _pass(self) -> int:
+        """Run one pass, logging instead of raising."""
+        try:
+            published = self.run_once()
+        except (RelayError, PublishError, sa.exc.SQLAlchemyError) as exc:
+            self.failures += 1
+            log.warning("relay pass failed: %s", exc, extra={"failures": self.failures})
+            return -1
+        self.failures = 0
+        return published
+
+    def _next_wait(self, published: int) -> float:
+        """No wait after a full batch; exponential backoff after failures."""
+        if published < 0:
+            return min(self.interval * 2**self.failures, 10.0)
+        return 0.0 if published >= self.batch else self.interval

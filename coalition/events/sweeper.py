@@ -1,0 +1,105 @@
+"""The outbox sweeper: nothing waits forever on a lost message.
+
+It publishes rows that stayed unpublished past EVENTS_SWEEP_AGE (no relay running, or one
+that died), and re-publishes rows published that long ago which a subscribed group has still
+not handled, to that group's queue only. Server-free transports lose a message when a worker
+dies holding it; the inbox makes the extra copies harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from coalition.events.publisher import Publisher, PublishError, stamp_published
+from coalition.events.relay import claim_batch, publish_rows
+from coalition.events.status import pending_for, retrying_for
+from coalition.events.topology import HandlerTable, subscriptions
+from coalition.models.events import OutboxEvent
+
+log = logging.getLogger("coalition.events.sweeper")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What one sweep did."""
+
+    published: int
+    republished: dict[str, int]
+
+
+def sweep_outbox(
+    session: Session,
+    publisher: Publisher,
+    handlers: HandlerTable,
+    config: Mapping[str, Any],
+    now: datetime,
+) -> SweepResult:
+    """Publish stuck rows and re-publish unprocessed ones; commits as it goes."""
+    age = timedelta(seconds=float(config.get("EVENTS_SWEEP_AGE", 300.0)))
+    limit = int(config.get("EVENTS_SWEEP_LIMIT", 1000))
+    published = _publish_stuck(session, publisher, now - age, limit, config)
+    horizon = now - timedelta(seconds=float(config.get("EVENTS_SWEEP_HORIZON", 7 * 86400.0)))
+    lost = _unprocessed_by_group(session, handlers, now - age, horizon, limit)
+    republished = {
+        group: _republish(session, publisher, group, rows) for group, rows in lost.items()
+    }
+    result = SweepResult(published, {g: n for g, n in republished.items() if n})
+    if result.published or result.republished:
+        log.info("outbox sweep", extra={"published": published, "republished": result.republished})
+    return result
+
+
+def _publish_stuck(
+    session: Session, publisher: Publisher, before: datetime, limit: int, config: Mapping[str, Any]
+) -> int:
+    """Publish rows recorded before `before` and still unpublished."""
+    rows = claim_batch(
+        session,
+        limit=limit,
+        older_than=before,
+        claim_for=float(config.get("EVENTS_CLAIM_SECONDS", 30.0)),
+    )
+    return publish_rows(session, publisher, rows) if rows else 0
+
+
+def _unprocessed_by_group(
+    session: Session, handlers: HandlerTable, before: datetime, horizon: datetime, limit: int
+) -> dict[str, list[Any]]:
+    """Per group, rows published before `before` (and after `horizon`) it has not handled."""
+    found: dict[str, list[Any]] = {}
+    for group, types in subscriptions(handlers).items():
+        found[group] = list(
+            session.execute(
+                sa.select(OutboxEvent.id, OutboxEvent.payload)
+                .where(
+                    OutboxEvent.published_at <= before,
+                    OutboxEvent.created_at >= horizon,
+                    pending_for(group, types),
+                    ~retrying_for(group),  # the relay re-publishes those on their own schedule
+                )
+                .order_by(OutboxEvent.id)
+                .limit(limit)
+            ).all()
+        )
+    return found
+
+
+def _republish(session: Session, publisher: Publisher, group: str, rows: list[Any]) -> int:
+    """Publish rows to one group's queue; restamp what went out so the next sweep waits."""
+    if not rows:
+        return 0
+    try:
+        done = publisher.publish([publisher.to_group(r.payload, group) for r in rows])
+    except PublishError as exc:
+        done = exc.done
+        log.warning("sweep could not re-publish to %s: %s", group, exc)
+    stamp_published(session, [r.id for r in rows[:done]])
+    session.commit()
+    return done

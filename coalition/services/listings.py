@@ -1,0 +1,587 @@
+"""Listings use cases: post, update, withdraw and expire offers and requests.
+
+Every change bumps the listing's version, keeps a revision snapshot, records the
+`offer.*` / `request.*` event in the outbox and writes the audit log, all in the caller's
+transaction (flush, never commit). `data` is input already loaded by a create or update
+schema of `coalition.services.listings_schemas`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from coalition.events.names import listing_event
+from coalition.events.outbox import emit
+from coalition.models.base import utcnow
+from coalition.models.catalog import Category, Kind
+from coalition.models.listings import (
+    ACTIVE_STATUSES,
+    Direction,
+    Listing,
+    ListingRevision,
+    ListingStatus,
+    Urgency,
+    Visibility,
+)
+from coalition.models.organizations import Organization
+from coalition.services.accounts import ServiceError
+from coalition.services.audit import audit, diff
+from coalition.services.listings_schemas import rule_errors
+
+EARTH_RADIUS_KM = 6371.0088
+COLUMN_FIELDS = (
+    "quantity", "lat", "lon", "max_distance_km", "notes", "expires_on", "need_by",
+    "accepts_expired", "credentials", "languages", "remote_ok",
+)  # fmt: skip
+
+
+class ListingInvalid(ServiceError):
+    """The input breaks a listing rule; `errors` maps each field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("Some fields are not valid.", next(iter(errors), None), 422)
+        self.errors = errors
+
+
+# ---------------------------------------------------------------- who may see and change
+
+
+def is_coordinator(actor: Any) -> bool:
+    """Coordinators see and change every listing."""
+    return bool(getattr(actor, "is_coordinator", False))
+
+
+def acts_for(actor: Any, org_id: int | None) -> bool:
+    """Whether the actor (a member or an org token) acts for that organization."""
+    return org_id is not None and getattr(actor, "organization_id", None) == org_id
+
+
+def can_view(actor: Any, listing: Listing) -> bool:
+    """Coalition-wide listings to anyone signed in; coordinators-only ones to the owner too."""
+    if is_coordinator(actor) or acts_for(actor, listing.organization_id):
+        return True
+    signed_in = bool(getattr(actor, "is_authenticated", False))
+    return signed_in and listing.visibility == Visibility.COALITION
+
+
+def can_edit(actor: Any, listing: Listing) -> bool:
+    """Members change their own organization's listings; coordinators and the system any."""
+    return actor is None or is_coordinator(actor) or acts_for(actor, listing.organization_id)
+
+
+def visible_listings_query(actor: Any) -> Select[Listing]:
+    """A select of the listings the actor may see."""
+    query = sa.select(Listing)
+    if is_coordinator(actor):
+        return query
+    if not getattr(actor, "is_authenticated", False):
+        return query.where(sa.false())
+    visible = Listing.visibility == Visibility.COALITION
+    org_id = getattr(actor, "organization_id", None)
+    if org_id is not None:
+        visible = sa.or_(visible, Listing.organization_id == org_id)
+    return query.where(visible)
+
+
+def visible_listing(
+    session: Session, actor: Any, listing_id: int, direction: str | None = None
+) -> Listing:
+    """The listing if it exists and the actor may see it; otherwise a 404."""
+    listing = session.get(Listing, listing_id)
+    if listing is None or (direction and listing.direction != direction):
+        raise ServiceError("No such listing.", status=404)
+    if not can_view(actor, listing):
+        raise ServiceError("No such listing.", status=404)
+    return listing
+
+
+def _require_edit(actor: Any, listing: Listing) -> None:
+    """403 unless the actor may change this listing; 409 once it is history."""
+    if not can_edit(actor, listing):
+        raise ServiceError(
+            "Only the organization that posted this listing may change it.", status=403
+        )
+    if not listing.is_changeable:
+        raise ServiceError(
+            f"This listing is {listing.status.label} and can no longer change.", status=409
+        )
+
+
+# ---------------------------------------------------------------- posting
+
+
+def post_listing(
+    session: Session,
+    actor: Any,
+    direction: str,
+    data: dict[str, Any],
+    org: Organization | None = None,
+) -> Listing:
+    """Post an offer or a request for the actor's organization (or `org`); record the event."""
+    direction = Direction(direction)
+    org = acting_organization(session, actor, data.get("org"), org)
+    values = prepare_listing(org, direction, data)
+    listing = Listing(
+        organization=org,
+        direction=direction,
+        created_by_id=getattr(actor, "id", None),
+        version=1,
+        **values,
+    )
+    session.add(listing)
+    session.flush()
+    _record(session, actor, listing, "posted", _posted_changes(listing))
+    return listing
+
+
+def acting_organization(
+    session: Session, actor: Any, slug: str | None, org: Organization | None = None
+) -> Organization:
+    """The organization a new listing belongs to, checking the actor may post for it."""
+    if org is None and slug:
+        org = session.scalar(sa.select(Organization).where(Organization.slug == slug))
+        if org is None:
+            raise ListingInvalid({"org": ["unknown organization"]})
+    if org is None:
+        org = getattr(actor, "organization", None)
+    if org is None:
+        raise ListingInvalid({"org": ["name the organization this listing is for"]})
+    if actor is not None and not (is_coordinator(actor) or acts_for(actor, org.id)):
+        raise ServiceError("You can only post listings for your own organization.", status=403)
+    if not org.is_active:
+        raise ServiceError(f"{org.name} is not an active member organization.", "org", 409)
+    return org
+
+
+def prepare_listing(
+    org: Organization, direction: Direction, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Column values for a new listing: input plus the organization's defaults, checked."""
+    values = _defaults(org, direction, data)
+    given = set(data) - {"org"}
+    errors = rule_errors(direction, values, given, creating=True, today=org_today(org))
+    if errors:
+        raise ListingInvalid(errors)
+    return _columns(values)
+
+
+def _defaults(org: Organization, direction: Direction, data: dict[str, Any]) -> dict[str, Any]:
+    """Fill location, distance, visibility, urgency and credentials from sensible defaults."""
+    values = {k: v for k, v in data.items() if k != "org"}
+    category: Category | None = values.get("category")
+    values.setdefault("kind", category.kind.value if category else Kind.SUPPLY.value)
+    for name, default in (
+        ("lat", org.lat),
+        ("lon", org.lon),
+        ("max_distance_km", float(org.service_radius_km)),
+    ):
+        if values.get(name) is None:
+            values[name] = default
+    values.setdefault("visibility", Visibility.COALITION.value)
+    if direction == Direction.REQUEST:
+        values.setdefault("urgency", Urgency.NORMAL.value)
+    if values["kind"] == Kind.STAFFING.value and "credentials" not in values and category:
+        values["credentials"] = list(category.credentials or [])
+    return values
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Turn loaded input into model attribute values."""
+    columns = {name: values[name] for name in COLUMN_FIELDS if name in values}
+    if "category" in values:
+        columns["category"] = values["category"]
+    if "kind" in values:
+        columns["kind"] = Kind(values["kind"])
+    if "visibility" in values:
+        columns["visibility"] = Visibility(values["visibility"])
+    if "urgency" in values:
+        columns["urgency"] = Urgency(values["urgency"]) if values["urgency"] else None
+    if "windows" in values:
+        columns["windows"] = [_stored_window(w) for w in values["windows"] or []]
+    if columns.get("notes") is None and "notes" in columns:
+        columns["notes"] = ""
+    return columns
+
+
+def _stored_window(window: dict[str, Any]) -> dict[str, str]:
+    """A window as JSON: ISO-8601 strings with their offsets."""
+    return {"start": _iso(window["start"]), "end": _iso(window["end"])}
+
+
+def _iso(value: Any) -> str:
+    """An ISO-8601 string from a datetime (or a string already in that form)."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _posted_changes(listing: Listing) -> dict[str, Any]:
+    """What the audit log keeps about a new listing."""
+    return {
+        "organization": listing.organization.slug,
+        "category": listing.category.slug,
+        "quantity": listing.quantity,
+    }
+
+
+def org_today(org: Organization) -> date:
+    """Today's date where the organization is."""
+    try:
+        zone = ZoneInfo(org.timezone or "America/New_York")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.now(zone).date()
+
+
+# ---------------------------------------------------------------- changing
+
+
+def update_listing(session: Session, actor: Any, listing: Listing, data: dict[str, Any]) -> bool:
+    """Apply a change to a listing; return whether anything changed."""
+    _require_edit(actor, listing)
+    errors = rule_errors(
+        listing.direction,
+        {**current_values(listing), **data},
+        set(data),
+        today=org_today(listing.organization),
+    )
+    if "kind" in data and data["kind"] != listing.kind.value:
+        errors.setdefault("kind", []).append("cannot change; withdraw and post a new listing")
+    if errors:
+        raise ListingInvalid(errors)
+    columns = _columns({k: v for k, v in data.items() if k != "kind"})
+    changes = _change_quantity(session, listing, columns.pop("quantity", None))
+    changes.update(diff(listing, columns))
+    if not changes:
+        return False
+    _bump(listing)
+    session.flush()
+    _record(session, actor, listing, "updated", changes)
+    return True
+
+
+def current_values(listing: Listing) -> dict[str, Any]:
+    """The listing's fields in the shape a schema loads them, for checking a change."""
+    values = {name: getattr(listing, name) for name in COLUMN_FIELDS}
+    values.update(
+        kind=listing.kind.value,
+        category=listing.category,
+        visibility=listing.visibility.value,
+        urgency=listing.urgency.value if listing.urgency else None,
+        windows=[_loaded_window(w) for w in listing.windows or []],
+    )
+    return values
+
+
+def _loaded_window(window: dict[str, str]) -> dict[str, datetime]:
+    """A stored window back as datetimes."""
+    return {k: datetime.fromisoformat(window[k]) for k in ("start", "end")}
+
+
+def _change_quantity(session: Session, listing: Listing, quantity: int | None) -> dict[str, Any]:
+    """Set a new quantity only if it still covers what is reserved and handed over."""
+    if quantity is None or quantity == listing.quantity:
+        return {}
+    old = listing.quantity
+    result = session.execute(
+        sa.update(Listing)
+        .where(Listing.id == listing.id, Listing.reserved + Listing.fulfilled <= quantity)
+        .values(quantity=quantity)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(listing, ["quantity", "reserved", "fulfilled"])
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        committed = listing.reserved + listing.fulfilled
+        raise ListingInvalid(
+            {"quantity": [f"must be at least {committed}: that much is reserved or handed over"]}
+        )
+    changes: dict[str, Any] = {"quantity": [old, quantity]}
+    status = status_for_counts(listing)
+    if status != listing.status:
+        changes["status"] = [listing.status.value, status.value]
+        listing.status = status
+    return changes
+
+
+def status_for_counts(listing: Listing) -> ListingStatus:
+    """Open, partly matched, matched or fulfilled, from quantity, reserved and fulfilled."""
+    if listing.fulfilled >= listing.quantity:
+        return ListingStatus.FULFILLED
+    if listing.reserved + listing.fulfilled == 0:
+        return ListingStatus.OPEN
+    if listing.available > 0:
+        return ListingStatus.PARTLY_MATCHED
+    return ListingStatus.MATCHED
+
+
+def withdraw_listing(session: Session, actor: Any, listing: Listing) -> None:
+    """Withdraw a listing: it stays in the history with status `withdrawn`."""
+    _require_edit(actor, listing)
+    old = listing.status
+    listing.status = ListingStatus.WITHDRAWN
+    listing.withdrawn_at = utcnow()
+    _bump(listing)
+    session.flush()
+    _record(session, actor, listing, "withdrawn", {"status": [old.value, "withdrawn"]})
+
+
+def expire_listings(session: Session, today: date) -> int:
+    """Mark open listings past their lot expiry, need-by date or last window as expired."""
+    due = [
+        listing
+        for listing in session.scalars(_expiry_candidates(today))
+        if _is_past(listing, today)
+    ]
+    for listing in due:
+        old = listing.status
+        listing.status = ListingStatus.EXPIRED
+        _bump(listing)
+        session.flush()
+        _record(
+            session,
+            None,
+            listing,
+            "updated",
+            {"status": [old.value, "expired"]},
+            extra={"status": ListingStatus.EXPIRED.value},
+        )
+    return len(due)
+
+
+def _expiry_candidates(today: date) -> Select[Listing]:
+    """Open listings that may be past due; staffing ones are checked window by window."""
+    return (
+        sa.select(Listing)
+        .where(Listing.status.in_(ACTIVE_STATUSES))
+        .where(
+            sa.or_(
+                sa.and_(Listing.direction == Direction.OFFER, Listing.expires_on < today),
+                sa.and_(Listing.direction == Direction.REQUEST, Listing.need_by < today),
+                Listing.kind == Kind.STAFFING,
+            )
+        )
+        .order_by(Listing.id)
+    )
+
+
+def _is_past(listing: Listing, today: date) -> bool:
+    """Whether a listing's dates (or every availability window) are behind `today`."""
+    if listing.kind == Kind.STAFFING:
+        ends = [_loaded_window(w)["end"].astimezone(UTC).date() for w in listing.windows or []]
+        return bool(ends) and max(ends) < today
+    limit = listing.expires_on if listing.is_offer else listing.need_by
+    return limit is not None and limit < today
+
+
+def _bump(listing: Listing) -> None:
+    """Increase the version in SQL so that concurrent changes each get their own number."""
+    listing.version = Listing.version + 1  # type: ignore[assignment]
+
+
+# ---------------------------------------------------------------- history and events
+
+
+def actor_label(actor: Any) -> str | None:
+    """How an actor is named in events and revisions (None for the system)."""
+    return getattr(actor, "email", None) if actor is not None else None
+
+
+def _record(
+    session: Session,
+    actor: Any,
+    listing: Listing,
+    verb: str,
+    changes: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Keep a revision, record the event in the outbox and write the audit log."""
+    session.refresh(listing, ["version", "updated_at"])
+    action = listing_event(listing.direction.value, verb)
+    session.add(
+        ListingRevision(
+            listing_id=listing.id,
+            version=listing.version,
+            changed_by_id=getattr(actor, "id", None),
+            changed_by=actor_label(actor) or "system",
+            action=verb,
+            snapshot=snapshot(listing),
+        )
+    )
+    changed = changes if verb == "updated" else {}
+    emit(session, action, _event_data(listing, changed, extra), actor_label(actor))
+    audit(session, actor, action, listing, changes)
+
+
+def _event_data(
+    listing: Listing, changes: dict[str, Any], extra: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The event payload: ids and the version, never the whole row."""
+    data: dict[str, Any] = {
+        "id": listing.id,
+        "version": listing.version,
+        "direction": listing.direction.value,
+        "kind": listing.kind.value,
+        "organization_id": listing.organization_id,
+        "category_id": listing.category_id,
+    }
+    if changes:
+        data["changed"] = sorted(changes)
+    data.update(extra or {})
+    return data
+
+
+def snapshot(listing: Listing) -> dict[str, Any]:
+    """Every column of the listing, JSON-ready, for the revision history."""
+    return {column.key: _jsonable(getattr(listing, column.key)) for column in Listing.__table__.c}
+
+
+def _jsonable(value: Any) -> Any:
+    """Dates as ISO strings, enums as their values."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def revisions(session: Session, listing: Listing) -> list[ListingRevision]:
+    """A listing's history, newest first."""
+    return list(
+        session.scalars(
+            sa.select(ListingRevision)
+            .where(ListingRevision.listing_id == listing.id)
+            .order_by(ListingRevision.version.desc())
+        )
+    )
+
+
+# ---------------------------------------------------------------- matching
+
+
+def listing_to_problem_dict(listing: Listing) -> dict[str, Any]:
+    """The listing in the JSON shape of MATCHING.md; `quantity` is what is still available."""
+    item: dict[str, Any] = {
+        "id": str(listing.id),
+        "org": listing.organization.slug,
+        "kind": listing.kind.value,
+        "category": listing.category.slug,
+        "quantity": listing.available,
+        "lat": listing.lat,
+        "lon": listing.lon,
+        "max_distance_km": listing.max_distance_km,
+    }
+    if not listing.is_offer:
+        item["urgency"] = (listing.urgency or Urgency.NORMAL).value
+    if listing.kind == Kind.STAFFING:
+        item.update(_staffing_problem_fields(listing))
+    elif listing.is_offer:
+        item["expires_on"] = listing.expires_on.isoformat() if listing.expires_on else None
+    else:
+        item["need_by"] = listing.need_by.isoformat() if listing.need_by else None
+        item["accepts_expired"] = bool(listing.accepts_expired)
+    return item
+
+
+def _staffing_problem_fields(listing: Listing) -> dict[str, Any]:
+    """Credentials, languages, remote flag and `[start, end]` window pairs."""
+    return {
+        "credentials": list(listing.credentials or []),
+        "languages": list(listing.languages or []),
+        "remote_ok": bool(listing.remote_ok),
+        "windows": [[w["start"], w["end"]] for w in listing.windows or []],
+    }
+
+
+# ---------------------------------------------------------------- browsing
+
+
+@dataclass
+class ListingFilters:
+    """What a browse page, an export or an API list narrows listings by."""
+
+    direction: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+    org: str | None = None
+    statuses: list[str] = field(default_factory=list)
+    q: str | None = None
+    within_km: float | None = None
+    origin: tuple[float, float] | None = None
+
+
+def filtered_query(actor: Any, filters: ListingFilters) -> Select[Listing]:
+    """Visible listings narrowed by the filters (distance is applied by `within_distance`)."""
+    query = visible_listings_query(actor).join(Listing.category).join(Listing.organization)
+    for condition in _conditions(filters):
+        query = query.where(condition)
+    if filters.q:
+        needle = filters.q.strip().lower()
+        query = query.where(
+            sa.or_(*(sa.func.lower(c).contains(needle, autoescape=True) for c in _SEARCHED))
+        )
+    if filters.within_km and filters.origin:
+        query = query.where(*_bounding_box(filters.origin, filters.within_km))
+    return query.order_by(Listing.created_at.desc(), Listing.id.desc())
+
+
+_SEARCHED = (Listing.notes, Category.plain_label, Category.neutral_label, Organization.name)
+
+
+def _conditions(filters: ListingFilters) -> list[Any]:
+    """SQL conditions for the simple equality filters."""
+    conditions: list[Any] = []
+    if filters.direction:
+        conditions.append(Listing.direction == Direction(filters.direction))
+    if filters.kind:
+        conditions.append(Listing.kind == Kind(filters.kind))
+    if filters.category:
+        conditions.append(Category.slug == filters.category)
+    if filters.urgency:
+        conditions.append(Listing.urgency == Urgency(filters.urgency))
+    if filters.org:
+        conditions.append(Organization.slug == filters.org)
+    if filters.statuses:
+        conditions.append(Listing.status.in_([ListingStatus(s) for s in filters.statuses]))
+    return conditions
+
+
+def _bounding_box(origin: tuple[float, float], km: float) -> list[Any]:
+    """A cheap SQL pre-filter: latitude and longitude within `km` of the origin."""
+    lat, lon = origin
+    dlat = km / 111.0
+    dlon = km / max(111.0 * math.cos(math.radians(lat)), 1e-6)
+    return [
+        Listing.lat.between(lat - dlat, lat + dlat),
+        Listing.lon.between(lon - dlon, lon + dlon),
+    ]
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km (Earth radius 6371.0088 km, as MATCHING.md)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def with_distances(
+    listings: list[Listing], filters: ListingFilters
+) -> list[tuple[Listing, float | None]]:
+    """Each listing with its distance from the origin, keeping those within range."""
+    if filters.origin is None:
+        return [(listing, None) for listing in listings]
+    rows: list[tuple[Listing, float | None]] = [
+        (listing, haversine_km(filters.origin, (listing.lat, listing.lon))) for listing in listings
+    ]
+    if filters.within_km:
+        rows = [(listing, d) for listing, d in rows if d is not None and d <= filters.within_km]
+    return rows

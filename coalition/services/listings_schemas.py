@@ -1,0 +1,359 @@
+"""Marshmallow schemas for listings, shared by the API, the web forms and the CSV import.
+
+Input schemas (`OfferCreateSchema`, `OfferUpdateSchema`, …) check each field and, on create,
+the rules between fields; output schemas (`OfferSchema`, `RequestSchema`) describe what the
+API returns. The rules between fields live in `rule_errors` so that an update can check the
+listing as it will be once the change is applied.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+
+from coalition.extensions import db
+from coalition.models.catalog import Category, Kind
+from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
+from coalition.services.catalog import category_by_slug
+
+POSITIVE_INTEGER = "must be a positive integer"
+SUPPLY_FIELDS = ("expires_on", "need_by", "accepts_expired")
+STAFFING_FIELDS = ("credentials", "languages", "remote_ok", "windows")
+REQUEST_FIELDS = ("need_by", "urgency", "accepts_expired")
+MAX_NOTES = 2000
+MAX_WINDOWS = 50
+
+
+class WholeNumber(fields.Integer):
+    """An integer given as a JSON integer or as digits in a string; never a fraction."""
+
+    default_error_messages = {"invalid": POSITIVE_INTEGER}
+
+    def _validated(self, value: Any) -> int:
+        """Refuse booleans, floats and strings that are not plain digits."""
+        if isinstance(value, bool | float):
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, str) and not re.fullmatch(r"\s*[+-]?\d{1,12}\s*", value):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class CategoryField(fields.String):
+    """A category slug on the wire, the active `Category` once loaded."""
+
+    default_error_messages = {
+        "unknown": "unknown category",
+        "inactive": "this category is no longer in use",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Category:
+        """Resolve the slug; unknown and inactive categories are errors."""
+        slug = super()._deserialize(value, attr, data, **kwargs).strip()
+        category = category_by_slug(db.session, slug)
+        if category is None:
+            raise self.make_error("unknown")
+        if not category.active:
+            raise self.make_error("inactive")
+        return category
+
+
+def _choice(values: Any) -> validate.OneOf:
+    """A validator accepting one of the enum's values."""
+    choices = [v.value for v in values]
+    return validate.OneOf(choices, error=f"must be one of: {', '.join(choices)}")
+
+
+CODE = validate.Regexp(
+    r"^[a-z0-9][a-z0-9-]{0,59}$", error="use lowercase letters, digits and dashes"
+)
+LANGUAGE = validate.Regexp(
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", error="must be a language code such as en or es"
+)
+
+
+def _category_field(required: bool) -> CategoryField:
+    """The category slug field."""
+    return CategoryField(
+        required=required, metadata={"description": "category slug, e.g. naloxone-nasal-4mg"}
+    )
+
+
+def _quantity_field(required: bool) -> WholeNumber:
+    """The quantity field: a positive whole number."""
+    return WholeNumber(
+        required=required,
+        validate=validate.Range(min=1, max=10_000_000, error=POSITIVE_INTEGER),
+        metadata={"description": "units for supplies, hours for staffing"},
+    )
+
+
+class WindowSchema(Schema):
+    """An availability window; both ends carry a UTC offset."""
+
+    start = fields.AwareDateTime(required=True, metadata={"example": "2026-12-01T09:00:00-05:00"})
+    end = fields.AwareDateTime(required=True, metadata={"example": "2026-12-01T17:00:00-05:00"})
+
+
+class ListingInputSchema(Schema):
+    """Every input field of a listing, each checked on its own."""
+
+    direction: Direction = Direction.OFFER
+
+    kind = fields.String(validate=_choice(Kind), metadata={"description": "supply or staffing"})
+    category = _category_field(required=False)
+    quantity = _quantity_field(required=False)
+    lat = fields.Float(
+        allow_none=True, validate=validate.Range(-90, 90, error="must be between -90 and 90")
+    )
+    lon = fields.Float(
+        allow_none=True, validate=validate.Range(-180, 180, error="must be between -180 and 180")
+    )
+    max_distance_km = fields.Float(
+        allow_none=True,
+        validate=validate.Range(
+            min=0, max=20_000, min_inclusive=False, error="must be a positive number of km"
+        ),
+    )
+    notes = fields.String(validate=validate.Length(max=MAX_NOTES))
+    visibility = fields.String(validate=_choice(Visibility))
+    expires_on = fields.Date(
+        allow_none=True, metadata={"description": "lot expiry (supply offers)"}
+    )
+    need_by = fields.Date(allow_none=True, metadata={"description": "supply requests"})
+    urgency = fields.String(validate=_choice(Urgency), metadata={"description": "requests"})
+    accepts_expired = fields.Boolean(metadata={"description": "supply requests"})
+    credentials = fields.List(fields.String(validate=CODE), validate=validate.Length(max=20))
+    languages = fields.List(fields.String(validate=LANGUAGE), validate=validate.Length(max=20))
+    remote_ok = fields.Boolean()
+    windows = fields.List(fields.Nested(WindowSchema), validate=validate.Length(max=MAX_WINDOWS))
+
+
+class _CreateMixin:
+    """Create schemas require a category and a quantity and check the rules between fields."""
+
+    @validates_schema(skip_on_field_errors=False)
+    def _rules(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Apply `rule_errors` to what was given."""
+        errors = rule_errors(self.direction, data, set(data), creating=True)  # type: ignore[attr-defined]
+        if errors:
+            raise ValidationError(errors)
+
+
+class OfferCreateSchema(_CreateMixin, ListingInputSchema):
+    """A new offer; `org` (a slug) is for coordinators acting for an organization."""
+
+    direction = Direction.OFFER
+    org = fields.String(metadata={"description": "organization slug (coordinators only)"})
+    category = _category_field(required=True)
+    quantity = _quantity_field(required=True)
+
+
+class RequestCreateSchema(_CreateMixin, ListingInputSchema):
+    """A new request; `org` (a slug) is for coordinators acting for an organization."""
+
+    direction = Direction.REQUEST
+    org = fields.String(metadata={"description": "organization slug (coordinators only)"})
+    category = _category_field(required=True)
+    quantity = _quantity_field(required=True)
+
+
+class OfferUpdateSchema(ListingInputSchema):
+    """A change to an offer: any subset of the fields."""
+
+    direction = Direction.OFFER
+
+
+class RequestUpdateSchema(ListingInputSchema):
+    """A change to a request: any subset of the fields."""
+
+    direction = Direction.REQUEST
+
+
+CREATE_SCHEMAS: dict[Direction, type[Schema]] = {
+    Direction.OFFER: OfferCreateSchema,
+    Direction.REQUEST: RequestCreateSchema,
+}
+UPDATE_SCHEMAS: dict[Direction, type[Schema]] = {
+    Direction.OFFER: OfferUpdateSchema,
+    Direction.REQUEST: RequestUpdateSchema,
+}
+
+
+# ---------------------------------------------------------------- rules between fields
+
+
+def rule_errors(
+    direction: str,
+    values: dict[str, Any],
+    given: set[str],
+    creating: bool = False,
+    today: date | None = None,
+) -> dict[str, list[str]]:
+    """Errors of the listing `values` (what it will be), blaming only the fields `given`."""
+    errors: dict[str, list[str]] = {}
+    kind = values.get("kind") or _category_kind(values)
+    _check_category(values, kind, errors)
+    _check_direction_fields(direction, kind, given, values, errors)
+    if kind == Kind.STAFFING.value:
+        _check_windows(values.get("windows"), creating or "windows" in given, errors)
+    need_by = values.get("need_by") if "need_by" in given else None
+    if today is not None and need_by is not None and need_by < today:
+        errors.setdefault("need_by", []).append("must not be in the past")
+    return errors
+
+
+def _category_kind(values: dict[str, Any]) -> str | None:
+    """The kind implied by the category, when no kind was given."""
+    category = values.get("category")
+    return category.kind.value if isinstance(category, Category) else None
+
+
+def _check_category(values: dict[str, Any], kind: str | None, errors: dict[str, list[str]]) -> None:
+    """The category must be of the listing's kind."""
+    category = values.get("category")
+    if isinstance(category, Category) and kind and category.kind.value != kind:
+        errors.setdefault("category", []).append(
+            f"{category.slug} is a {category.kind.value} category, not {kind}"
+        )
+
+
+def _present(values: dict[str, Any], name: str) -> bool:
+    """Whether a field was given a value (null and empty lists count as absent)."""
+    value = values.get(name)
+    return value is not None and value != []
+
+
+def _check_direction_fields(
+    direction: str,
+    kind: str | None,
+    given: set[str],
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+) -> None:
+    """Lot expiry on supply offers only; request fields on requests; staffing fields on staffing."""
+    for name in sorted(given):
+        if not _present(values, name):
+            continue
+        message = _misplaced(direction, kind, name)
+        if message:
+            errors.setdefault(name, []).append(message)
+
+
+def _misplaced(direction: str, kind: str | None, name: str) -> str | None:
+    """Why a field does not belong on this listing, if it does not."""
+    if name == "expires_on" and direction == Direction.REQUEST.value:
+        return "a lot expiry only applies to offers"
+    if name in REQUEST_FIELDS and direction == Direction.OFFER.value:
+        return "only applies to requests"
+    if name in SUPPLY_FIELDS and kind == Kind.STAFFING.value:
+        return "only applies to supply listings"
+    if name in STAFFING_FIELDS and kind == Kind.SUPPLY.value:
+        return "only applies to staffing listings"
+    return None
+
+
+def _check_windows(windows: Any, required: bool, errors: dict[str, list[str]]) -> None:
+    """Staffing listings need at least one window, each ending after it starts."""
+    if not windows:
+        if required:
+            errors.setdefault("windows", []).append("give at least one availability window")
+        return
+    for number, window in enumerate(windows, start=1):
+        start, end = window.get("start"), window.get("end")
+        if start is not None and end is not None and end <= start:
+            errors.setdefault("windows", []).append(
+                f"window {number}: the end must be after the start"
+            )
+
+
+def load_errors(error: ValidationError) -> dict[str, list[str]]:
+    """A marshmallow error as `{field: [messages]}`, nested fields flattened."""
+    from coalition.errors import flatten_errors
+
+    messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    return flatten_errors(messages)
+
+
+# ---------------------------------------------------------------- output
+
+
+class WindowOutSchema(Schema):
+    """An availability window as stored: ISO-8601 with a UTC offset."""
+
+    start = fields.String(required=True, metadata={"format": "date-time"})
+    end = fields.String(required=True, metadata={"format": "date-time"})
+
+
+KIND_ONLY = {
+    Kind.SUPPLY.value: set(SUPPLY_FIELDS),
+    Kind.STAFFING.value: set(STAFFING_FIELDS),
+}
+
+
+class ListingSchema(Schema):
+    """A listing as the API returns it; fields of the other kind are left out."""
+
+    id = fields.Integer(required=True)
+    org = fields.String(required=True, attribute="organization.slug")
+    kind = fields.Enum(Kind, by_value=True, required=True)
+    category = fields.String(required=True, attribute="category.slug")
+    unit = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    reserved = fields.Integer(required=True)
+    fulfilled = fields.Integer(required=True)
+    available = fields.Integer(required=True)
+    status = fields.Enum(ListingStatus, by_value=True, required=True)
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    max_distance_km = fields.Float(required=True)
+    notes = fields.String(required=True)
+    visibility = fields.Enum(Visibility, by_value=True, required=True)
+    credentials = fields.List(fields.String())
+    languages = fields.List(fields.String())
+    remote_ok = fields.Boolean()
+    windows = fields.List(fields.Nested(WindowOutSchema))
+    version = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    withdrawn_at = fields.AwareDateTime(required=True, allow_none=True)
+
+    @post_dump
+    def _drop_other_kind(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Supply listings carry no staffing fields and the other way round."""
+        other = KIND_ONLY[Kind.STAFFING.value if data["kind"] == "supply" else "supply"]
+        return {k: v for k, v in data.items() if k not in other}
+
+
+class OfferSchema(ListingSchema):
+    """An offer: what an organization can give."""
+
+    expires_on = fields.Date(allow_none=True)
+
+
+class RequestSchema(ListingSchema):
+    """A request: what an organization needs, and how urgently."""
+
+    need_by = fields.Date(allow_none=True)
+    urgency = fields.Enum(Urgency, by_value=True, required=True)
+    accepts_expired = fields.Boolean()
+
+
+OUTPUT_SCHEMAS: dict[Direction, type[ListingSchema]] = {
+    Direction.OFFER: OfferSchema,
+    Direction.REQUEST: RequestSchema,
+}
+
+
+class CategorySchema(Schema):
+    """A category of the catalog."""
+
+    slug = fields.String(required=True)
+    kind = fields.Enum(Kind, by_value=True, required=True)
+    unit = fields.String(required=True)
+    plain_label = fields.String(required=True)
+    neutral_label = fields.String(required=True)
+    credentials = fields.List(fields.String(), required=True)
+    active = fields.Boolean(required=True)

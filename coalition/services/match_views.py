@@ -1,0 +1,151 @@
+"""What each person may see of a match: the discretion rule in one place.
+
+Before a coordinator approves a match, each organization sees the other only as "a member
+organization in Brooklyn, 8 km away": no name, slug, contact, address or listing id. From
+approval on, names and contacts are shared with both sides. Coordinators see everything.
+Pages, API responses, emails and webhooks all build on `match_view`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from coalition.models.listings import Listing
+from coalition.models.matches import Match
+from coalition.models.organizations import Organization
+
+SIDES = ("offer", "request")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks: a coordinator, or someone acting for one organization (or neither)."""
+
+    org_id: int | None = None
+    coordinator: bool = False
+
+    @classmethod
+    def of(cls, actor: Any) -> Viewer:
+        """The viewer for a User, an org token principal, or anyone else."""
+        return cls(
+            org_id=getattr(actor, "organization_id", None),
+            coordinator=bool(getattr(actor, "is_coordinator", False)),
+        )
+
+
+def side_of(match: Match, viewer: Viewer) -> str | None:
+    """'offer' or 'request' when the viewer acts for that side, else None."""
+    if viewer.org_id is None:
+        return None
+    if match.offer.organization_id == viewer.org_id:
+        return "offer"
+    if match.request.organization_id == viewer.org_id:
+        return "request"
+    return None
+
+
+def sees_names(match: Match, listing: Listing, viewer: Viewer) -> bool:
+    """Coordinators, the listing's own organization, and both sides once approved."""
+    return viewer.coordinator or listing.organization_id == viewer.org_id or match.names_shared
+
+
+def distance_phrase(distance_km: float) -> str:
+    """'8 km away', 'less than 1 km away'."""
+    if distance_km < 1:
+        return "less than 1 km away"
+    return f"{round(distance_km):.0f} km away"
+
+
+def anonymous(org: Organization, distance_km: float) -> str:
+    """The only description of a counterpart before approval."""
+    return f"a member organization in {org.area}, {distance_phrase(distance_km)}"
+
+
+def organization_view(org: Organization) -> dict[str, Any]:
+    """Name and contacts of an organization, shown once they may be."""
+    return {
+        "slug": org.slug,
+        "name": org.name,
+        "borough": org.area,
+        "address": org.address,
+        "contact_email": org.contact_email,
+        "contact_phone": org.contact_phone,
+    }
+
+
+def side_view(match: Match, listing: Listing, viewer: Viewer) -> dict[str, Any]:
+    """One side of a match as the viewer may see it."""
+    org = listing.organization
+    if sees_names(match, listing, viewer):
+        return {
+            "listing_id": listing.id,
+            "organization": organization_view(org),
+            "description": f"{org.name} ({org.area})",
+        }
+    return {
+        "listing_id": None,
+        "organization": None,
+        "description": anonymous(org, match.distance_km),
+    }
+
+
+def counterpart(match: Match, viewer: Viewer) -> str:
+    """How the viewer's counterpart is described (the offer's side for coordinators)."""
+    other = "request" if side_of(match, viewer) == "offer" else "offer"
+    listing = match.request if other == "request" else match.offer
+    return str(side_view(match, listing, viewer)["description"])
+
+
+def unit_of(match: Match, discreet: bool = False) -> str:
+    """The category's unit; plain 'units' or 'hours' in discreet wording (units can tell)."""
+    if discreet:
+        return "hours" if match.offer.is_staffing else "units"
+    return match.offer.category.unit
+
+
+def explanation_view(match: Match, viewer: Viewer, discreet: bool = False) -> dict[str, Any]:
+    """The engine's explanation; members never see ids of listings they may not see."""
+    explanation = dict(match.explanation or {})
+    if discreet:
+        explanation.pop("category", None)
+    if viewer.coordinator:
+        return explanation
+    for key, listing in (("offer", match.offer), ("request", match.request)):
+        if not sees_names(match, listing, viewer):
+            explanation.pop(key, None)
+    explanation["alternatives"] = [
+        {k: v for k, v in alt.items() if k not in SIDES}
+        for alt in explanation.get("alternatives") or []
+    ]
+    return explanation
+
+
+def match_view(
+    match: Match, viewer: Viewer, actions: list[str] | None = None, discreet: bool = False
+) -> dict[str, Any]:
+    """A JSON-ready view of a match for one viewer; `discreet` picks the neutral label."""
+    category = match.offer.category
+    return {
+        "id": match.id,
+        "state": match.state.value,
+        "kind": match.offer.kind.value,
+        "category": None if discreet else category.slug,
+        "category_label": category.label(discreet),
+        "unit": unit_of(match, discreet),
+        "quantity": match.quantity,
+        "distance_km": round(match.distance_km, 1),
+        "urgency": match.request.urgency.value if match.request.urgency else None,
+        "names_shared": match.names_shared,
+        "our_side": side_of(match, viewer),
+        "offer": side_view(match, match.offer, viewer),
+        "request": side_view(match, match.request, viewer),
+        "offer_accepted": match.offer_accepted_at is not None,
+        "request_accepted": match.request_accepted_at is not None,
+        "reason": match.reason,
+        "explanation": explanation_view(match, viewer, discreet),
+        "actions": list(actions or []),
+        "created_at": match.created_at,
+        "updated_at": match.updated_at,
+        "hold_expires_at": match.hold_expires_at,
+    }

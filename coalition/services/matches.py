@@ -1,0 +1,582 @@
+"""The match lifecycle: approve, reject, accept, decline, hand off, receive, cancel, expire.
+
+Every transition is a conditional UPDATE on the state the caller expects
+(`UPDATE matches SET state=:new WHERE id=:id AND state IN (:expected)`) whose row count is
+checked, so two people acting at once end in one state and the other gets a 409. Quantities
+move only through `coalition.services.stock`; each transition records its `match.*` event
+in the outbox and an audit entry in the caller's transaction (flush, never commit).
+Releasing transitions (reject, decline, cancel, expire) bump both listings' version and
+record `offer.updated` / `request.updated` so that the worker proposes again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session, aliased
+
+from coalition.events import names
+from coalition.events.outbox import emit
+from coalition.models.base import utcnow
+from coalition.models.catalog import Category, Kind
+from coalition.models.listings import ACTIVE_STATUSES, Listing, Urgency
+from coalition.models.matches import OPEN_STATES, Match, MatchState
+from coalition.models.notifications import AutoApprovalRule
+from coalition.services import stock
+from coalition.services.accounts import ServiceError
+from coalition.services.audit import audit
+
+COORDINATOR = "coordinator"
+OFFER_ORG = "offer_org"
+REQUEST_ORG = "request_org"
+EITHER_ORG = frozenset({OFFER_ORG, REQUEST_ORG})
+MAX_REASON = 1000
+URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2, Urgency.LOW: 3}
+S = MatchState
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Who may take an action, from which states, and the state and event it leads to."""
+
+    from_states: tuple[MatchState, ...]
+    who: frozenset[str]
+    to: MatchState
+    event: str
+    label: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "approve": Transition(
+        (S.PROPOSED,), frozenset({COORDINATOR}), S.APPROVED, names.MATCH_APPROVED, "Approve"
+    ),
+    "reject": Transition(
+        (S.PROPOSED,), frozenset({COORDINATOR}), S.REJECTED, names.MATCH_REJECTED, "Reject"
+    ),
+    "accept": Transition((S.APPROVED,), EITHER_ORG, S.ACCEPTED, names.MATCH_ACCEPTED, "Accept"),
+    "decline": Transition((S.APPROVED,), EITHER_ORG, S.DECLINED, names.MATCH_DECLINED, "Decline"),
+    "handoff": Transition(
+        (S.ACCEPTED,), frozenset({OFFER_ORG}), S.HANDED_OFF, names.MATCH_HANDED_OFF, "Handed off"
+    ),
+    "receive": Transition(
+        (S.HANDED_OFF,), frozenset({REQUEST_ORG}), S.FULFILLED, names.MATCH_FULFILLED, "Received"
+    ),
+    "cancel": Transition(
+        OPEN_STATES, EITHER_ORG | {COORDINATOR}, S.CANCELLED, names.MATCH_CANCELLED, "Cancel"
+    ),
+    # nobody may expire a match by hand: the hold-expiry job does it as the system
+    "expire": Transition(
+        (S.PROPOSED, S.APPROVED), frozenset(), S.EXPIRED, names.MATCH_EXPIRED, "Expire"
+    ),
+}
+
+
+# ---------------------------------------------------------------- who may do what
+
+
+def roles_of(actor: Any, match: Match) -> set[str]:
+    """The roles the actor holds on this match: coordinator, offer_org, request_org."""
+    roles: set[str] = set()
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return roles
+    if getattr(actor, "is_coordinator", False):
+        roles.add(COORDINATOR)
+    org_id = getattr(actor, "organization_id", None)
+    if org_id is not None and org_id == match.offer.organization_id:
+        roles.add(OFFER_ORG)
+    if org_id is not None and org_id == match.request.organization_id:
+        roles.add(REQUEST_ORG)
+    return roles
+
+
+def can_view(actor: Any, match: Match) -> bool:
+    """Coordinators and members of either organization see a match."""
+    return bool(roles_of(actor, match))
+
+
+def may(actor: Any, match: Match, action: str) -> bool:
+    """Whether the actor's role allows the action (whatever the state)."""
+    return bool(roles_of(actor, match) & TRANSITIONS[action].who)
+
+
+def available_actions(actor: Any, match: Match) -> list[str]:
+    """The actions the actor may take on the match in its current state."""
+    return [
+        action
+        for action, transition in TRANSITIONS.items()
+        if match.state in transition.from_states
+        and may(actor, match, action)
+        and not (action == "accept" and _already_accepted(actor, match))
+    ]
+
+
+def _already_accepted(actor: Any, match: Match) -> bool:
+    """Whether the actor's side has already accepted."""
+    roles = roles_of(actor, match)
+    if OFFER_ORG in roles:
+        return match.offer_accepted_at is not None
+    return REQUEST_ORG in roles and match.request_accepted_at is not None
+
+
+def _authorize(actor: Any, match: Match, action: str) -> None:
+    """403 unless the actor's role allows the action."""
+    if not may(actor, match, action):
+        raise ServiceError("You are not allowed to do that to this match.", status=403)
+
+
+# ---------------------------------------------------------------- the conditional update
+
+
+def _conflict(match: Match, action: str) -> ServiceError:
+    """The 409 for an action the match's current state does not allow."""
+    return ServiceError(
+        f"Match {match.id} cannot be {_past(action)}: it is {match.state.label} now.", status=409
+    )
+
+
+def _past(action: str) -> str:
+    """'approve' → 'approved', for messages."""
+    return {"handoff": "handed off", "receive": "received"}.get(action, f"{action.rstrip('e')}ed")
+
+
+def _move(session: Session, match: Match, action: str, **values: Any) -> None:
+    """Move the match to the action's state if it is still in an expected one; 409 if not."""
+    transition = TRANSITIONS[action]
+    result = session.execute(
+        sa.update(Match)
+        .where(Match.id == match.id, Match.state.in_(transition.from_states))
+        .values(state=transition.to, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(match)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict(match, action)
+
+
+def _label(actor: Any) -> str:
+    """How an actor appears in events and `closed_by`."""
+    return getattr(actor, "email", None) or "system"
+
+
+def _record(session: Session, actor: Any, match: Match, event: str, **data: Any) -> None:
+    """Record the match's event in the outbox and its audit entry."""
+    payload = {
+        "id": match.id,
+        "offer_id": match.offer_id,
+        "request_id": match.request_id,
+        "quantity": match.quantity,
+        "state": match.state.value,
+        **data,
+    }
+    emit(session, event, payload, None if actor is None else _label(actor))
+    audit(session, actor, event, match, {"state": match.state.value, **data})
+
+
+def _reason(reason: str | None, required: bool) -> str:
+    """A trimmed reason; 422 when required and blank or when too long."""
+    text = (reason or "").strip()
+    if required and not text:
+        raise ServiceError("Give a reason.", "reason")
+    if len(text) > MAX_REASON:
+        raise ServiceError(f"Keep the reason under {MAX_REASON} characters.", "reason")
+    return text
+
+
+def _hold_deadline(now: datetime) -> datetime:
+    """When a hold that starts now expires if nobody acts on it."""
+    return now + timedelta(hours=current_app.config["MATCH_HOLD_HOURS"])
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def approve(session: Session, actor: Any, match: Match) -> Match:
+    """A coordinator approves a proposal: names and contacts are now shared with both sides."""
+    _authorize(actor, match, "approve")
+    return _approve(session, actor, match)
+
+
+def _approve(
+    session: Session, actor: Any, match: Match, rule: AutoApprovalRule | None = None
+) -> Match:
+    """Approve without checking who asks (coordinators, or an auto-approval rule)."""
+    now = utcnow()
+    _move(
+        session,
+        match,
+        "approve",
+        decided_by_id=getattr(actor, "id", None),
+        decided_at=now,
+        shared_at=now,
+        hold_expires_at=_hold_deadline(now),
+    )
+    extra = {"auto_rule": rule.id} if rule is not None else {}
+    _record(session, actor, match, names.MATCH_APPROVED, **extra)
+    return match
+
+
+def reject(session: Session, actor: Any, match: Match, reason: str | None) -> Match:
+    """A coordinator rejects a proposal (with a reason); its stock is released."""
+    _authorize(actor, match, "reject")
+    text = _reason(reason, required=True)
+    now = utcnow()
+    _move(
+        session,
+        match,
+        "reject",
+        reason=text,
+        decided_by_id=getattr(actor, "id", None),
+        decided_at=now,
+        closed_at=now,
+        closed_by=_label(actor),
+    )
+    _release(session, actor, match)
+    _record(session, actor, match, names.MATCH_REJECTED, reason=text)
+    return match
+
+
+def accept(session: Session, actor: Any, match: Match) -> Match:
+    """One side accepts an approved match; once both have, it is accepted."""
+    _authorize(actor, match, "accept")
+    side = OFFER_ORG if OFFER_ORG in roles_of(actor, match) else REQUEST_ORG
+    column = Match.offer_accepted_at if side == OFFER_ORG else Match.request_accepted_at
+    result = session.execute(
+        sa.update(Match)
+        .where(Match.id == match.id, Match.state == S.APPROVED, column.is_(None))
+        .values({column: utcnow(), Match.updated_at: utcnow()})
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(match)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _accept_conflict(match, side)
+    complete = _complete_acceptance(session, match)
+    side_name = "offer" if side == OFFER_ORG else "request"
+    _record(session, actor, match, names.MATCH_ACCEPTED, side=side_name, complete=complete)
+    return match
+
+
+def _accept_conflict(match: Match, side: str) -> ServiceError:
+    """409: this side already accepted, or the match is no longer approved."""
+    accepted = match.offer_accepted_at if side == OFFER_ORG else match.request_accepted_at
+    if match.state == S.APPROVED and accepted is not None:
+        return ServiceError("Your organization has already accepted this match.", status=409)
+    return _conflict(match, "accept")
+
+
+def _complete_acceptance(session: Session, match: Match) -> bool:
+    """Move an approved match that both sides accepted to accepted; True when it moved."""
+    result = session.execute(
+        sa.update(Match)
+        .where(
+            Match.id == match.id,
+            Match.state == S.APPROVED,
+            Match.offer_accepted_at.is_not(None),
+            Match.request_accepted_at.is_not(None),
+        )
+        .values(state=S.ACCEPTED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(match)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def decline(session: Session, actor: Any, match: Match, reason: str | None = None) -> Match:
+    """Either side declines an approved match; its stock is released."""
+    _authorize(actor, match, "decline")
+    return _close(session, actor, match, "decline", _reason(reason, required=False))
+
+
+def cancel(session: Session, actor: Any, match: Match, reason: str | None = None) -> Match:
+    """Either side or a coordinator cancels an open match; its stock is released."""
+    _authorize(actor, match, "cancel")
+    return _close(session, actor, match, "cancel", _reason(reason, required=False))
+
+
+def _close(session: Session, actor: Any, match: Match, action: str, reason: str) -> Match:
+    """End an open match without a transfer: release, re-match, record."""
+    _move(session, match, action, reason=reason, closed_at=utcnow(), closed_by=_label(actor))
+    _release(session, actor, match)
+    _record(session, actor, match, TRANSITIONS[action].event, reason=reason)
+    return match
+
+
+def hand_off(session: Session, actor: Any, match: Match) -> Match:
+    """The giving organization says it handed the quantity over."""
+    _authorize(actor, match, "handoff")
+    _move(session, match, "handoff", handed_off_at=utcnow())
+    _record(session, actor, match, names.MATCH_HANDED_OFF)
+    return match
+
+
+def receive(session: Session, actor: Any, match: Match) -> Match:
+    """The receiving organization confirms receipt: the match is fulfilled."""
+    _authorize(actor, match, "receive")
+    now = utcnow()
+    _move(session, match, "receive", received_at=now, closed_at=now, closed_by=_label(actor))
+    stock.fulfil(session, match)
+    _record(session, actor, match, names.MATCH_FULFILLED)
+    return match
+
+
+ACTIONS = {
+    "approve": approve,
+    "accept": accept,
+    "handoff": hand_off,
+    "receive": receive,
+}
+ACTIONS_WITH_REASON = {"reject": reject, "decline": decline, "cancel": cancel}
+
+
+def perform(
+    session: Session, actor: Any, match: Match, action: str, reason: str | None = None
+) -> Match:
+    """Run a named action (as the web and API name them) on a match."""
+    if action in ACTIONS_WITH_REASON:
+        return ACTIONS_WITH_REASON[action](session, actor, match, reason)
+    if action in ACTIONS:
+        return ACTIONS[action](session, actor, match)
+    raise ServiceError(f"Unknown action {action}.", status=404)
+
+
+# ---------------------------------------------------------------- releasing and re-matching
+
+
+def _release(session: Session, actor: Any, match: Match) -> None:
+    """Give the held quantity back and ask the worker to match both listings again."""
+    stock.release(session, match)
+    for listing_id in (match.offer_id, match.request_id):
+        rematch_listing(session, listing_id, None if actor is None else _label(actor))
+
+
+def rematch_listing(session: Session, listing_id: int, actor: str | None) -> None:
+    """Bump an active listing's version and record `<direction>.updated` (reason released)."""
+    listing = session.get(Listing, listing_id, populate_existing=True)
+    if listing is None or listing.status not in ACTIVE_STATUSES:
+        return
+    session.execute(
+        sa.update(Listing)
+        .where(Listing.id == listing_id)
+        .values(version=Listing.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(listing)
+    event = names.listing_event(listing.direction.value, "updated")
+    emit(
+        session, event, {"id": listing.id, "version": listing.version, "reason": "released"}, actor
+    )
+
+
+# ---------------------------------------------------------------- holds and auto-approval
+
+
+def hold_expired_ids(session: Session, now: datetime) -> list[int]:
+    """Proposed or approved matches whose hold ran out with nobody acting on them."""
+    hold = timedelta(hours=current_app.config["MATCH_HOLD_HOURS"])
+    return list(
+        session.scalars(
+            sa.select(Match.id)
+            .where(
+                Match.state.in_((S.PROPOSED, S.APPROVED)),
+                sa.or_(
+                    Match.hold_expires_at <= now,
+                    sa.and_(Match.hold_expires_at.is_(None), Match.created_at <= now - hold),
+                ),
+            )
+            .order_by(Match.id)
+        )
+    )
+
+
+def expire_match(session: Session, match: Match) -> bool:
+    """Expire one held match (the system acts); False when someone acted first."""
+    try:
+        _move(session, match, "expire", closed_at=utcnow(), closed_by="system")
+    except ServiceError:
+        return False
+    _release(session, None, match)
+    _record(session, None, match, names.MATCH_EXPIRED)
+    return True
+
+
+def expire_holds(session: Session, now: datetime | None = None) -> int:
+    """Expire every hold nobody acted on within MATCH_HOLD_HOURS; return how many."""
+    expired = 0
+    for match_id in hold_expired_ids(session, now or utcnow()):
+        match = session.get(Match, match_id)
+        if match is not None and expire_match(session, match):
+            expired += 1
+    return expired
+
+
+def rule_for(session: Session, match: Match) -> AutoApprovalRule | None:
+    """The first enabled rule covering this proposal, if both organizations are active."""
+    if not (match.offer.organization.is_active and match.request.organization.is_active):
+        return None
+    return session.scalar(
+        sa.select(AutoApprovalRule)
+        .where(
+            AutoApprovalRule.enabled.is_(True),
+            AutoApprovalRule.kind == match.offer.kind,
+            AutoApprovalRule.max_quantity >= match.quantity,
+            sa.or_(
+                AutoApprovalRule.category_id.is_(None),
+                AutoApprovalRule.category_id == match.offer.category_id,
+            ),
+        )
+        .order_by(AutoApprovalRule.id)
+    )
+
+
+def auto_approve(session: Session, match: Match) -> bool:
+    """Approve a proposal that an auto-approval rule covers; True when it did."""
+    if match.state != S.PROPOSED:
+        return False
+    rule = rule_for(session, match)
+    if rule is None:
+        return False
+    try:
+        _approve(session, None, match, rule)
+    except ServiceError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_visible(session: Session, actor: Any, match_id: int) -> Match:
+    """A match the actor may see; 404 otherwise (existence is not revealed)."""
+    match = session.get(Match, match_id)
+    if match is None or not can_view(actor, match):
+        raise ServiceError("No such match.", status=404)
+    return match
+
+
+def visible_query(actor: Any) -> sa.Select[tuple[Match]]:
+    """Every match for coordinators; for anyone else, those of their organization."""
+    query = sa.select(Match)
+    if getattr(actor, "is_coordinator", False):
+        return query
+    offer, request = aliased(Listing), aliased(Listing)
+    org_id = getattr(actor, "organization_id", None)
+    return (
+        query.join(offer, Match.offer_id == offer.id)
+        .join(request, Match.request_id == request.id)
+        .where(sa.or_(offer.organization_id == org_id, request.organization_id == org_id))
+    )
+
+
+def urgency_order() -> sa.Case[int]:
+    """Critical first; requests without an urgency last."""
+    return sa.case(
+        {u.value: rank for u, rank in URGENCY_RANK.items()}, value=Listing.urgency, else_=9
+    )
+
+
+def queue(session: Session) -> list[Match]:
+    """Proposals waiting for a coordinator: most urgent first, then oldest first."""
+    return list(
+        session.scalars(
+            sa.select(Match)
+            .join(Listing, Match.request_id == Listing.id)
+            .where(Match.state == S.PROPOSED)
+            .order_by(urgency_order(), Match.created_at, Match.id)
+        )
+    )
+
+
+def ledger(session: Session, org_id: int) -> list[dict[str, Any]]:
+    """What the organization gave and received, by month and category (fulfilled matches)."""
+    offer, request = aliased(Listing), aliased(Listing)
+    rows = session.execute(
+        sa.select(Match, offer.organization_id, request.organization_id)
+        .join(offer, Match.offer_id == offer.id)
+        .join(request, Match.request_id == request.id)
+        .where(
+            Match.state == S.FULFILLED,
+            sa.or_(offer.organization_id == org_id, request.organization_id == org_id),
+        )
+    ).all()
+    totals: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for match, giver, _receiver in rows:
+        direction = "gave" if giver == org_id else "received"
+        _add_to_ledger(totals, match, direction)
+    return sorted(totals.values(), key=lambda r: (r["month"], r["category"]), reverse=True)
+
+
+def _add_to_ledger(totals: dict[Any, dict[str, Any]], match: Match, direction: str) -> None:
+    """Add a fulfilled match's quantity to its month and category row."""
+    when = match.received_at or match.updated_at
+    month = when.strftime("%Y-%m")
+    category = match.offer.category
+    row = totals.setdefault(
+        (month, category.slug, category.id),
+        {
+            "month": month,
+            "category": category.plain_label,
+            "unit": category.unit,
+            "gave": 0,
+            "received": 0,
+        },
+    )
+    row[direction] += match.quantity
+
+
+# ---------------------------------------------------------------- auto-approval rule settings
+
+
+def create_rule(
+    session: Session, actor: Any, kind: Kind, category_id: int | None, max_quantity: int | None
+) -> AutoApprovalRule:
+    """Add an auto-approval rule (coordinators); the category must be of that kind."""
+    if not max_quantity or max_quantity < 1:
+        raise ServiceError("Enter a quantity of at least 1.", "max_quantity")
+    if category_id is not None:
+        category = session.get(Category, category_id)
+        if category is None or category.kind != kind:
+            raise ServiceError("Choose a category of that kind.", "category")
+    rule = AutoApprovalRule(
+        kind=kind,
+        category_id=category_id,
+        max_quantity=max_quantity,
+        created_by_id=getattr(actor, "id", None),
+    )
+    session.add(rule)
+    session.flush()
+    audit(session, actor, "auto_rule.created", rule, {"rule": rule.describe()})
+    return rule
+
+
+def set_rule_enabled(session: Session, actor: Any, rule: AutoApprovalRule, enabled: bool) -> None:
+    """Turn a rule on or off."""
+    if rule.enabled == enabled:
+        return
+    rule.enabled = enabled
+    session.flush()
+    audit(session, actor, "auto_rule.enabled" if enabled else "auto_rule.disabled", rule, {})
+
+
+def delete_rule(session: Session, actor: Any, rule: AutoApprovalRule) -> None:
+    """Remove a rule (the audit log keeps what it said)."""
+    audit(session, actor, "auto_rule.deleted", rule, {"rule": rule.describe()})
+    session.delete(rule)
+    session.flush()
+
+
+# ---------------------------------------------------------------- worker entry points
+
+
+def on_match_proposed(session: Session, event: Any) -> None:
+    """Worker handler (group `auto-approval`): approve a proposal a rule covers."""
+    match = session.get(Match, int(event.data["id"]))
+    if match is not None:
+        auto_approve(session, match)
+
+
+def expire_holds_job(ctx: Any) -> int:
+    """Worker job: expire holds nobody acted on (the scheduler commits)."""
+    return expire_holds(ctx.session, ctx.now)

@@ -1,0 +1,326 @@
+"""Matching in the platform: rows become the pure engine's dataclasses and proposals come back
+as matches that hold stock.
+
+- `propose_for_listing`: the worker's per-event greedy proposals for one listing.
+- `resolve`: the periodic global re-solve over open listings and unapproved proposals.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from coalition.events import names
+from coalition.events.outbox import emit
+from coalition.matching import (
+    Offer,
+    OpenListings,
+    Problem,
+    Request,
+    Solution,
+    explain_solution,
+    parse_offer,
+    parse_request,
+    propose_for,
+    solve_optimal,
+)
+from coalition.models.base import utcnow
+from coalition.models.catalog import Kind
+from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing, ListingStatus
+from coalition.models.matches import OPEN_STATES, Match, MatchSource, MatchState, ResolveRun
+from coalition.services import stock
+from coalition.services.listings import listing_to_problem_dict
+
+ACTOR = "matching"
+KM_PER_DEGREE = 111.32
+# A fully matched listing may be held only by proposals, which a re-solve can free.
+RESOLVABLE = (*ACTIVE_STATUSES, ListingStatus.MATCHED)
+
+
+def today_utc() -> date:
+    """The day values are computed for."""
+    return utcnow().date()
+
+
+# ------------------------------------------------------------------ rows → engine
+
+
+def to_engine(listing: Listing, quantity: int | None = None) -> Offer | Request:
+    """The pure engine's view of a listing, with `quantity` it can still give or take."""
+    raw = listing_to_problem_dict(listing)
+    if quantity is not None:
+        raw["quantity"] = quantity
+    return parse_offer(raw) if listing.direction == Direction.OFFER else parse_request(raw)
+
+
+# ------------------------------------------------------------------ per-event proposals
+
+
+def _open_listings_query() -> sa.Select[tuple[Listing]]:
+    """Active listings with something available, category loaded."""
+    return (
+        sa.select(Listing)
+        .options(joinedload(Listing.category), joinedload(Listing.organization))
+        .where(Listing.status.in_(ACTIVE_STATUSES), Listing.available > 0)
+    )
+
+
+def _near(listing: Listing) -> sa.ColumnElement[bool]:
+    """A bounding box around the listing's radius (remote staffing pairs ignore distance)."""
+    dlat = listing.max_distance_km / KM_PER_DEGREE
+    dlon = dlat / max(math.cos(math.radians(listing.lat)), 0.01)
+    box = sa.and_(
+        Listing.lat.between(listing.lat - dlat, listing.lat + dlat),
+        Listing.lon.between(listing.lon - dlon, listing.lon + dlon),
+    )
+    if listing.kind == Kind.STAFFING and listing.remote_ok:
+        return sa.or_(box, Listing.remote_ok.is_(True))
+    return box
+
+
+def _already_paired(session: Session, listing: Listing) -> sa.Select[tuple[int]]:
+    """Counterparts this listing already has an open match with."""
+    mine, theirs = (
+        (Match.offer_id, Match.request_id)
+        if listing.direction == Direction.OFFER
+        else (Match.request_id, Match.offer_id)
+    )
+    return sa.select(theirs).where(mine == listing.id, Match.state.in_(OPEN_STATES))
+
+
+def counterparts(session: Session, listing: Listing) -> list[Listing]:
+    """Open listings on the other side that could serve or be served by this one."""
+    other = Direction.REQUEST if listing.direction == Direction.OFFER else Direction.OFFER
+    query = _open_listings_query().where(
+        Listing.direction == other,
+        Listing.category_id == listing.category_id,
+        Listing.organization_id != listing.organization_id,
+        _near(listing),
+        Listing.id.not_in(_already_paired(session, listing)),
+    )
+    return list(session.scalars(query).unique())
+
+
+def propose_for_listing(
+    session: Session, listing_id: int, today: date | None = None
+) -> list[Match]:
+    """Greedy proposals for one new or changed listing; reserves stock; flush, never commit."""
+    listing = session.get(Listing, listing_id, populate_existing=True)
+    if listing is None:
+        return []
+    listing.seen_version = listing.version
+    session.flush()
+    if listing.status not in ACTIVE_STATUSES or listing.available <= 0:
+        return []
+    index = OpenListings(to_engine(c) for c in counterparts(session, listing))
+    proposals = propose_for(to_engine(listing), index, today or today_utc())
+    made = (
+        _record(session, p.offer_id, p.request_id, p.quantity, p.value, p.explanation)
+        for p in proposals
+    )
+    return [match for match in made if match is not None]
+
+
+def _record(
+    session: Session,
+    offer_id: str,
+    request_id: str,
+    quantity: int,
+    value: float,
+    explanation: dict[str, Any],
+    source: MatchSource = MatchSource.GREEDY,
+) -> Match | None:
+    """Reserve and record one proposal; None when the stock has gone meanwhile."""
+    held = _reserve_up_to(session, int(offer_id), int(request_id), quantity)
+    if held == 0:
+        return None
+    match = Match(
+        offer_id=int(offer_id),
+        request_id=int(request_id),
+        quantity=held,
+        state=MatchState.PROPOSED,
+        source=source,
+        value_per_unit=value,
+        distance_km=float(explanation.get("distance_km") or 0.0),
+        explanation={**explanation, "quantity": held},
+    )
+    session.add(match)
+    session.flush()
+    emit(session, names.MATCH_PROPOSED, _payload(match), ACTOR)
+    return match
+
+
+def _reserve_up_to(session: Session, offer_id: int, request_id: int, quantity: int) -> int:
+    """Hold `quantity`, or what is left if another worker took part of it first."""
+    if stock.reserve(session, offer_id, request_id, quantity):
+        return quantity
+    left = _available(session, offer_id, request_id)
+    if 0 < left < quantity and stock.reserve(session, offer_id, request_id, left):
+        return left
+    return 0
+
+
+def _available(session: Session, *listing_ids: int) -> int:
+    """The smallest availability among the listings, read fresh."""
+    rows = session.execute(
+        sa.select(Listing.quantity - Listing.reserved - Listing.fulfilled).where(
+            Listing.id.in_(listing_ids)
+        )
+    ).scalars()
+    return min(rows, default=0)
+
+
+def _payload(match: Match) -> dict[str, Any]:
+    """Event data: ids, not rows."""
+    return {
+        "id": match.id,
+        "offer_id": match.offer_id,
+        "request_id": match.request_id,
+        "quantity": match.quantity,
+    }
+
+
+# ------------------------------------------------------------------ global re-solve
+
+
+@dataclass(frozen=True)
+class ResolveResult:
+    """What a re-solve found and did."""
+
+    current_value: float
+    optimal_value: float
+    replaced: bool
+    cancelled: int = 0
+    created: int = 0
+    offers: int = 0
+    requests: int = 0
+
+    @property
+    def gain(self) -> float:
+        """Relative improvement the optimum offers over the standing proposals."""
+        if self.current_value <= 0:
+            return math.inf if self.optimal_value > 0 else 0.0
+        return self.optimal_value / self.current_value - 1.0
+
+
+def _proposed(session: Session) -> list[Match]:
+    """Proposals nobody has approved yet (the only matches a re-solve may replace)."""
+    return list(session.scalars(sa.select(Match).where(Match.state == MatchState.PROPOSED)))
+
+
+def snapshot(session: Session, proposals: Sequence[Match], today: date) -> Problem:
+    """Open listings with their availability counting unapproved proposals as free."""
+    freed: dict[int, int] = {}
+    for match in proposals:
+        for listing_id in (match.offer_id, match.request_id):
+            freed[listing_id] = freed.get(listing_id, 0) + match.quantity
+    query = (
+        sa.select(Listing)
+        .options(joinedload(Listing.category), joinedload(Listing.organization))
+        .where(Listing.status.in_(RESOLVABLE))
+    )
+    rows = [r for r in session.scalars(query).unique() if r.available + freed.get(r.id, 0) > 0]
+    engine = [to_engine(r, r.available + freed.get(r.id, 0)) for r in rows]
+    return Problem(
+        today=today,
+        offers=tuple(x for x in engine if isinstance(x, Offer)),
+        requests=tuple(x for x in engine if isinstance(x, Request)),
+    )
+
+
+def resolve(
+    session: Session,
+    margin: float,
+    today: date | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> ResolveResult:
+    """Re-solve globally; replace unapproved proposals only when better by more than `margin`.
+
+    `progress` is told each step as it starts: snapshot, solve, apply.
+    """
+    today = today or today_utc()
+    progress("snapshot")
+    proposals = _proposed(session)
+    problem = snapshot(session, proposals, today)
+    progress("solve")
+    solution = solve_optimal(problem)
+    current = sum(m.value for m in proposals)
+    progress("apply")
+    sizes = {"offers": len(problem.offers), "requests": len(problem.requests)}
+    if solution.objective <= current * (1.0 + margin) + 1e-9:
+        return ResolveResult(current, solution.objective, replaced=False, **sizes)
+    cancelled, created = _replace(session, proposals, problem, solution)
+    return ResolveResult(current, solution.objective, True, cancelled, created, **sizes)
+
+
+def run_resolve(
+    session: Session, margin: float, progress: Callable[[str], None] = lambda step: None
+) -> ResolveRun:
+    """Re-solve and keep a record of the run for the coordinators' status; flush only."""
+    run = ResolveRun(started_at=utcnow(), state="running")
+    session.add(run)
+    session.flush()
+    started = time.perf_counter()
+    result = resolve(session, margin, progress=progress)
+    for name in (
+        "offers",
+        "requests",
+        "current_value",
+        "optimal_value",
+        "replaced",
+        "cancelled",
+        "created",
+    ):
+        setattr(run, name, getattr(result, name))
+    run.state, run.finished_at = "done", utcnow()
+    run.seconds = time.perf_counter() - started
+    session.flush()
+    return run
+
+
+def _replace(
+    session: Session, proposals: Sequence[Match], problem: Problem, solution: Solution
+) -> tuple[int, int]:
+    """Swap the standing proposals for the optimum's, keeping those it keeps."""
+    wanted = {(a.offer, a.request, a.quantity): i for i, a in enumerate(solution.allocations)}
+    keep = [m for m in proposals if (str(m.offer_id), str(m.request_id), m.quantity) in wanted]
+    kept_keys = {(str(m.offer_id), str(m.request_id), m.quantity) for m in keep}
+    dropped = [m for m in proposals if m not in keep]
+    for match in dropped:
+        _supersede(session, match)
+    explanations = explain_solution(problem, solution)
+    created = 0
+    for key, position in wanted.items():
+        if key in kept_keys:
+            continue
+        explanation = explanations[position]
+        value = explanation["factors"]["value_per_unit"]
+        if _record(session, key[0], key[1], key[2], value, explanation, MatchSource.RESOLVE):
+            created += 1
+    return len(dropped), created
+
+
+def _supersede(session: Session, match: Match) -> None:
+    """Cancel an unapproved proposal the optimum does without, if it is still unapproved."""
+    result = session.execute(
+        sa.update(Match)
+        .where(Match.id == match.id, Match.state == MatchState.PROPOSED)
+        .values(
+            state=MatchState.CANCELLED,
+            reason="superseded by the global re-solve",
+            closed_at=utcnow(),
+            closed_by=ACTOR,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return
+    stock.release(session, match)
+    emit(session, names.MATCH_CANCELLED, {**_payload(match), "superseded": True}, ACTOR)

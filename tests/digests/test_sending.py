@@ -1,0 +1,251 @@
+"""Exactly once per (recipient, period): restarts, several workers, a crashed worker, and an
+SMTP server that refuses or drops the connection for a while."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from coalition.extensions import db
+from coalition.models.base import utcnow
+from coalition.models.digests import DigestSend, SendState
+from coalition.models.events import OutboxEvent
+from coalition.services import digests as service
+from tests.conftest import count
+from tests.digests.conftest import FlakySmtp, World, run, subscribe
+from tests.factories import UserFactory
+
+REFUSE = "451 4.3.0 Mailbox busy, try again later"
+
+
+def many_subscribers(world: World, n: int) -> list[str]:
+    """n members of Harlem, each subscribed; returns their addresses."""
+    addresses = []
+    for i in range(n):
+        user = UserFactory(organization=world.harlem, email=f"member{i}@harlem.example.org")
+        subscribe(user)
+        addresses.append(user.email)
+    return addresses
+
+
+def received(smtp: FlakySmtp) -> list[str]:
+    """Bare addresses of every delivered message (repeats included)."""
+    return sorted(str(m["To"]).rsplit("<", 1)[-1].rstrip(">") for m in smtp.messages)
+
+
+def states() -> list[SendState]:
+    """The state of every send row."""
+    return list(db.session.scalars(sa.select(DigestSend.state).order_by(DigestSend.id)))
+
+
+@pytest.fixture
+def busy_world(world: World) -> tuple[World, list[str]]:
+    """Harlem members subscribed, and a Bushwick offer for all of them to read about."""
+    world.listing(world.bushwick)
+    return world, many_subscribers(world, 12)
+
+
+def test_a_second_run_or_a_restart_sends_nothing_twice(
+    busy_world: tuple[World, list[str]], smtp: FlakySmtp
+) -> None:
+    _, addresses = busy_world
+    now = utcnow() + timedelta(minutes=1)
+    first = run(now)
+    again = run(now + timedelta(seconds=5))
+    scheduled = run(now + timedelta(minutes=1), force=False)  # the worker's own schedule
+
+    assert first.sent == 12 and again.sent == 0 and scheduled.sent == 0
+    assert again.scheduled == 0 and scheduled.scheduled == 0
+    assert received(smtp) == sorted(addresses)
+    assert count(DigestSend) == 12 and states() == [SendState.SENT] * 12
+    assert count(OutboxEvent) == 1  # one digest.due for the one scheduling pass
+
+
+def in_threads(app: Any, now: datetime, workers: int) -> list[Any]:
+    """Run several senders at once, each in its own thread and session."""
+    barrier = threading.Barrier(workers)
+    reports: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                reports.append(service.DigestRun(db.session, now, force=True).run())
+            except BaseException as exc:  # noqa: BLE001 - reported to the test below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return reports
+
+
+def test_several_workers_at_once_send_each_digest_once(
+    app: Any, busy_world: tuple[World, list[str]], smtp: FlakySmtp
+) -> None:
+    _, addresses = busy_world
+    app.config["DIGEST_BATCH_SIZE"] = 3
+    try:
+        reports = in_threads(app, utcnow() + timedelta(minutes=1), workers=3)
+    finally:
+        app.config.pop("DIGEST_BATCH_SIZE")
+
+    assert sum(r.sent for r in reports) == 12
+    assert sum(r.scheduled for r in reports) == 12
+    assert received(smtp) == sorted(addresses)
+    assert count(DigestSend) == 12 and states() == [SendState.SENT] * 12
+
+
+@pytest.mark.slow
+def test_two_worker_processes_send_each_digest_once(
+    app: Any, busy_world: tuple[World, list[str]], smtp: FlakySmtp, tmp_path: Path
+) -> None:
+    _, addresses = busy_world
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SMTP_URL": app.config["SMTP_URL"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "BASE_URL": app.config["BASE_URL"],
+        "BROKER_FOLDER": str(tmp_path / "queue"),
+        "EVENTS_NUDGE": "0",
+    }
+    db.session.commit()
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "digests", "send", "--now"]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    sent = [int(out.decode().split(" sent")[0].split()[-1]) for out, _ in outputs]
+    assert sum(sent) == 12
+    assert received(smtp) == sorted(addresses)
+    db.session.expire_all()
+    assert count(DigestSend) == 12 and states() == [SendState.SENT] * 12
+
+
+def test_a_crashed_workers_claim_is_sent_once_after_its_lease(
+    busy_world: tuple[World, list[str]], smtp: FlakySmtp
+) -> None:
+    now = utcnow() + timedelta(minutes=1)
+    service.schedule_due(db.session, now, force=True)
+    claim = service.claim_batch(db.session, now, limit=5, lease_seconds=600)
+    db.session.commit()  # ... and the worker dies before sending anything
+
+    soon = run(now + timedelta(minutes=1))
+    assert soon.sent == 7 and len(smtp.messages) == 7  # the other rows; the claimed five wait
+    assert states().count(SendState.SENDING) == 5
+
+    later = run(now + timedelta(minutes=11))
+    assert later.sent == 5
+    assert len(smtp.messages) == 12 and len(set(received(smtp))) == 12
+    assert states() == [SendState.SENT] * 12
+    assert claim.ids == sorted(claim.ids)
+
+
+def test_a_refusing_server_delays_digests_but_loses_none(
+    busy_world: tuple[World, list[str]], smtp: FlakySmtp
+) -> None:
+    _, addresses = busy_world
+    now = utcnow() + timedelta(minutes=1)
+    smtp.mode = REFUSE
+    first = run(now)
+    assert (first.sent, first.retrying) == (0, 12) and smtp.messages == []
+    rows = db.session.scalars(sa.select(DigestSend)).all()
+    assert {r.state for r in rows} == {SendState.PENDING}
+    assert {r.attempts for r in rows} == {1}
+    assert all(r.last_error.startswith("451") for r in rows)
+    assert all(r.next_attempt_at == now + timedelta(seconds=60) for r in rows)
+
+    too_soon = run(now + timedelta(seconds=30))
+    assert too_soon.handled == 0 and smtp.refused == 12  # backing off: not even tried
+
+    second = run(now + timedelta(seconds=61))  # still refusing: the delay doubles
+    assert second.retrying == 12
+    db.session.expire_all()
+    assert {r.next_attempt_at for r in db.session.scalars(sa.select(DigestSend))} == {
+        now + timedelta(seconds=61 + 120)
+    }
+
+    smtp.mode = None
+    third = run(now + timedelta(seconds=61 + 121))
+    assert third.sent == 12
+    assert received(smtp) == sorted(addresses)
+    assert states() == [SendState.SENT] * 12
+
+
+@pytest.mark.parametrize("mode", ["421 4.3.2 Shutting down", "drop"])
+def test_a_closed_connection_puts_the_batch_back_for_later(
+    busy_world: tuple[World, list[str]], smtp: FlakySmtp, mode: str
+) -> None:
+    _, addresses = busy_world
+    now = utcnow() + timedelta(minutes=1)
+    smtp.mode = mode
+    first = run(now)
+    assert (first.sent, first.retrying, first.released) == (0, 1, 11)
+    assert smtp.refused == 1  # the run stopped at the first broken connection
+    assert states() == [SendState.PENDING] * 12
+
+    smtp.mode = None
+    second = run(now + timedelta(seconds=61))
+    assert second.sent == 12
+    assert received(smtp) == sorted(addresses)
+    assert states() == [SendState.SENT] * 12
+
+
+def test_a_permanent_refusal_fails_and_is_visible(app: Any, world: World, smtp: FlakySmtp) -> None:
+    world.listing(world.bushwick)
+    subscribe(world.harlem_member)
+    smtp.mode = "550 5.1.1 No such mailbox"
+    report = run(utcnow() + timedelta(minutes=1))
+
+    assert report.failed == 1
+    send = db.session.scalar(sa.select(DigestSend))
+    assert send.state == SendState.FAILED and send.last_error == "550 5.1.1 No such mailbox"
+    assert "hana@harlem.example.org: 550" in report.errors[0]
+
+
+def test_retries_give_up_after_the_maximum_attempts(
+    app: Any, world: World, smtp: FlakySmtp
+) -> None:
+    world.listing(world.bushwick)
+    subscribe(world.harlem_member)
+    smtp.mode = REFUSE
+    app.config["DIGEST_MAX_ATTEMPTS"] = 3
+    try:
+        now = utcnow() + timedelta(minutes=1)
+        for hours in range(4):
+            run(now + timedelta(hours=hours))
+    finally:
+        app.config.pop("DIGEST_MAX_ATTEMPTS")
+    send = db.session.scalar(sa.select(DigestSend))
+    assert (send.state, send.attempts, smtp.refused) == (SendState.FAILED, 3, 3)
+
+
+def test_inserting_an_existing_period_again_is_skipped_on_any_database(
+    busy_world: tuple[World, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = utcnow()
+    rows = service.due_rows(db.session, now, force=True)
+    assert service.insert_sends(db.session, rows, now) == 12
+    assert service.insert_sends(db.session, rows, now) == 0  # ON CONFLICT DO NOTHING
+    monkeypatch.setattr(service, "_dialect_insert", lambda session: None)
+    assert service.insert_sends(db.session, rows, now) == 0  # IntegrityError, row by row
+    db.session.commit()
+    assert count(DigestSend) == 12

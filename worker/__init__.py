@@ -1,0 +1,1 @@
+"""The Coalition worker: consumes events, relays the outbox and runs periodic jobs."""

@@ -1,0 +1,236 @@
+"""Periodic jobs, safe with several workers and across restarts.
+
+Each job has a lease row in `job_leases`. A worker runs a job only after moving the row's
+`expires_at` from the past to one interval ahead with a conditional UPDATE, which succeeds
+for exactly one worker; the lease outlives restarts, so a restarted worker does not run a
+job again before its interval is over. Later issues add their jobs to `JOBS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from coalition.events.outbox import emit
+from coalition.events.publisher import Publisher
+from coalition.events.relay import relay_publisher
+from coalition.events.sweeper import sweep_outbox
+from coalition.events.topology import HandlerTable
+from coalition.extensions import db
+from coalition.models.base import utcnow
+from coalition.models.events import JobLease
+from coalition.notify.delivery import deliver_job
+from coalition.services.digests import digests_job
+from coalition.services.matches import expire_holds_job
+from worker.processing import _insert, describe
+
+log = logging.getLogger("worker.schedule")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class JobContext:
+    """What a job gets: the session (flush, the scheduler commits), time, config, publisher."""
+
+    session: Session
+    now: datetime
+    config: Mapping[str, Any]
+    publisher: Publisher
+    handlers: HandlerTable
+
+
+@dataclass(frozen=True)
+class Job:
+    """A named job and the config key of its interval in seconds."""
+
+    name: str
+    interval_key: str
+    run: Callable[[JobContext], Any]
+    default_interval: float = 300.0
+
+    def interval(self, config: Mapping[str, Any]) -> float:
+        """Seconds between two runs."""
+        return float(config.get(self.interval_key, self.default_interval))
+
+
+# ---------------------------------------------------------------- the jobs
+
+
+def outbox_sweep(ctx: JobContext) -> Any:
+    """Publish stuck outbox rows; re-publish rows a group never handled."""
+    return sweep_outbox(ctx.session, ctx.publisher, ctx.handlers, ctx.config, ctx.now)
+
+
+def reconcile_listings(ctx: JobContext) -> int:
+    """Re-announce open listings with stock whose latest version matching has not seen."""
+    from coalition.models.listings import ACTIVE_STATUSES, Listing
+
+    before = ctx.now - timedelta(seconds=float(ctx.config.get("RECONCILE_AGE", 600.0)))
+    rows = ctx.session.execute(
+        sa.select(Listing.id, Listing.direction)
+        .where(
+            Listing.status.in_(ACTIVE_STATUSES),
+            Listing.available > 0,
+            Listing.seen_version < Listing.version,
+            Listing.updated_at <= before,
+        )
+        .order_by(Listing.id)
+        .limit(int(ctx.config.get("EVENTS_SWEEP_LIMIT", 1000)))
+    ).all()
+    for listing_id, direction in rows:
+        emit(
+            ctx.session,
+            f"{direction}.updated",
+            {"id": listing_id, "reason": "reconcile"},
+            "system:reconcile",
+        )
+    return len(rows)
+
+
+def expire_listings(ctx: JobContext) -> Any:
+    """Expire listings past their date, when the listings service provides the sweep."""
+    try:
+        from coalition.services import listings
+    except ImportError:
+        return None
+    return listings.expire_listings(ctx.session, ctx.now.date())
+
+
+JOBS: tuple[Job, ...] = (
+    Job("outbox-sweep", "EVENTS_SWEEP_INTERVAL", outbox_sweep, 60.0),
+    Job("reconcile-listings", "RECONCILE_INTERVAL", reconcile_listings, 300.0),
+    Job("expire-listings", "EXPIRY_INTERVAL", expire_listings, 3600.0),
+    Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_holds_job, 300.0),
+    Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_job, 5.0),
+    Job("digests", "DIGEST_INTERVAL", digests_job, 60.0),
+)
+
+
+# ---------------------------------------------------------------- leases
+
+
+def acquire_lease(session: Session, name: str, holder: str, seconds: float) -> datetime | None:
+    """Take the job's lease for `seconds` if it expired; commit. None when another holds it."""
+    now = utcnow()
+    ensure = _insert(session)(JobLease).values(name=name, holder="", expires_at=EPOCH, runs=0)
+    session.execute(ensure.on_conflict_do_nothing(index_elements=["name"]))
+    until = now + timedelta(seconds=seconds)
+    result = session.execute(
+        sa.update(JobLease)
+        .where(JobLease.name == name, JobLease.expires_at <= now)
+        .values(holder=holder, expires_at=until, last_started_at=now, runs=JobLease.runs + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return until if result.rowcount else None  # type: ignore[attr-defined]
+
+
+def lease_expiry(session: Session, name: str) -> datetime:
+    """When the job's current lease ends."""
+    expires = session.scalar(sa.select(JobLease.expires_at).where(JobLease.name == name))
+    return expires or utcnow()
+
+
+def finish_lease(session: Session, name: str, error: str | None) -> None:
+    """Note the end of a run and its error, if any; commit."""
+    session.execute(
+        sa.update(JobLease)
+        .where(JobLease.name == name)
+        .values(last_finished_at=utcnow(), last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+# ---------------------------------------------------------------- the loop
+
+
+class Scheduler:
+    """Runs each job at most once per interval across every worker sharing the database."""
+
+    def __init__(
+        self, app: Flask, handlers: HandlerTable, jobs: tuple[Job, ...] = JOBS, holder: str = ""
+    ) -> None:
+        self.app = app
+        self.handlers = handlers
+        self.jobs = jobs
+        self.holder = holder or f"worker-{id(self):x}"
+        self.publisher = relay_publisher(app.config, handlers, path="sweep")
+        self.next_check: dict[str, float] = {}
+
+    def tick(self) -> list[str]:
+        """Run every job whose lease this worker gets now; return their names."""
+        ran = []
+        for job in self.jobs:
+            if time.monotonic() >= self.next_check.get(job.name, 0.0) and self._try(job):
+                ran.append(job.name)
+        return ran
+
+    def _try(self, job: Job) -> bool:
+        """Take the lease and run the job, or learn when to look again."""
+        with self.app.app_context():
+            try:
+                until = acquire_lease(
+                    db.session, job.name, self.holder, job.interval(self.app.config)
+                )
+                if until is None:
+                    self._look_again(job, lease_expiry(db.session, job.name))
+                    return False
+                self._look_again(job, until)
+                self._run(job)
+                return True
+            except sa.exc.SQLAlchemyError as exc:
+                db.session.rollback()
+                log.warning(
+                    "job lease unavailable", extra={"job": job.name, "error": describe(exc)}
+                )
+                self.next_check[job.name] = time.monotonic() + 5.0
+                return False
+            finally:
+                db.session.remove()
+
+    def _look_again(self, job: Job, until: datetime) -> None:
+        """Check the lease again when it expires."""
+        self.next_check[job.name] = time.monotonic() + max((until - utcnow()).total_seconds(), 0.0)
+
+    def _run(self, job: Job) -> None:
+        """Run one job in its own transaction and record how it ended."""
+        started = time.perf_counter()
+        ctx = JobContext(db.session, utcnow(), self.app.config, self.publisher, self.handlers)
+        error = None
+        try:
+            result = job.run(ctx)
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
+            db.session.rollback()
+            error, result = describe(exc), None
+            log.exception("job failed", extra={"job": job.name})
+        finish_lease(db.session, job.name, error)
+        log.info(
+            "job ran",
+            extra={
+                "job": job.name,
+                "result": repr(result),
+                "error": error,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick until `stop` is set."""
+        log.info("scheduler started", extra={"jobs": [j.name for j in self.jobs]})
+        while not stop.is_set():
+            self.tick()
+            wait = min(self.next_check.values(), default=time.monotonic() + 1.0) - time.monotonic()
+            stop.wait(min(max(wait, 0.05), 1.0))
+        self.publisher.close()
+        log.info("scheduler stopped")
