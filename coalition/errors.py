@@ -83,8 +83,7 @@ def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
     if wants_json():
         errors = data.get("errors") or data.get("messages")
         return json_error(code, message, errors, data.get("headers"))
-    template = f"errors/{code}.html" if code in (403, 404, 429) else "errors/generic.html"
-    return render_template(template, code=code, message=message), code
+    return render_template("errors/generic.html", code=code, message=message), code
 
 
 def _description(error: HTTPException, code: int) -> str:
