@@ -13,7 +13,7 @@ from coalition.matching.eligibility import (
 )
 from coalition.matching.explain import Alternative, explain, explain_solution
 from coalition.matching.greedy import Proposal, propose_for, solve_greedy
-from coalition.matching.index import OpenEntry, OpenListings
+from coalition.matching.index import OpenEntry, OpenListings, Weighed
 from coalition.matching.model import (
     Allocation,
     Offer,
@@ -41,6 +41,7 @@ __all__ = [
     "Request",
     "Solution",
     "ValueFactors",
+    "Weighed",
     "candidate_pairs",
     "explain",
     "explain_solution",

@@ -193,8 +193,8 @@ def _expiry_day(listing: Listing) -> int:
 
 def aligned(a: Columns, b: Columns) -> tuple[Columns, Columns]:
     """Both column sets padded to the same number of bit words and windows."""
-    widths = {name: max(getattr(a, name).shape[1], getattr(b, name).shape[1]) for name in _WIDE}
-    return widened(a, widths), widened(b, widths)
+    wide = {name: max(width, widths(b)[name]) for name, width in widths(a).items()}
+    return widened(a, wide), widened(b, wide)
 
 
 def widened(columns: Columns, widths: dict[str, int]) -> Columns:

@@ -57,6 +57,11 @@ class Grid:
 
     cell_deg: float
 
+    def __post_init__(self) -> None:
+        # whole columns around the globe keep the antimeridian wrap-around exact
+        if abs(360 / self.cell_deg - round(360 / self.cell_deg)) > 1e-9:
+            raise ValueError(f"cell size {self.cell_deg} does not divide 360 degrees")
+
     @property
     def columns(self) -> int:
         """Cells around a parallel."""

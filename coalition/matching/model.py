@@ -1,4 +1,10 @@
-"""Plain data for the matching problem of MATCHING.md and its validating parser."""
+"""Plain data for the matching problem of MATCHING.md and its validating parser.
+
+`parse_problem` (or `parse_offer` / `parse_request`) checks every field; code that builds the
+dataclasses directly (from database rows) must keep to the same rules: positive integer
+quantities, coordinates in range, a positive radius, a known kind and urgency, and windows
+with UTC offsets that do not end before they start.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any, Final, TypeVar
 
 KINDS: Final = frozenset({"supply", "staffing"})
 URGENCY_WEIGHTS: Final[Mapping[str, int]] = {"critical": 8, "high": 4, "normal": 2, "low": 1}
+MAX_QUANTITY: Final = 10**9  # keeps every sum of quantities far inside 64-bit integers
 
 Window = tuple[datetime, datetime]
 
@@ -231,10 +238,12 @@ def _text(raw: Mapping[str, Any], key: str, lid: str) -> str:
 
 
 def _positive_int(raw: Mapping[str, Any], key: str, lid: str) -> int:
-    """A whole number above zero (JSON floats such as 5.0 are rejected)."""
+    """A whole number above zero (JSON floats such as 5.0 are rejected), at most MAX_QUANTITY."""
     value = _required(raw, key, lid)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ProblemError(lid, key, "must be a positive integer")
+    if value > MAX_QUANTITY:
+        raise ProblemError(lid, key, f"must be at most {MAX_QUANTITY:,}")
     return value
 
 

@@ -58,7 +58,7 @@ STAFF_REQUEST = {
 
 def problem(**changes: Any) -> dict[str, Any]:
     """A valid problem with some listings' fields changed: `r1={"quantity": 0}`."""
-    raw = {
+    raw: dict[str, Any] = {
         "today": "2026-11-26",
         "offers": [copy.deepcopy(SUPPLY_OFFER), copy.deepcopy(STAFF_OFFER)],
         "requests": [copy.deepcopy(SUPPLY_REQUEST), copy.deepcopy(STAFF_REQUEST)],
@@ -110,6 +110,7 @@ def test_the_same_id_may_name_an_offer_and_a_request() -> None:
         ({"r1": {"quantity": 5.0}}, "r1", "quantity", "must be a positive integer"),
         ({"r1": {"quantity": True}}, "r1", "quantity", "must be a positive integer"),
         ({"r1": {"quantity": "5"}}, "r1", "quantity", "must be a positive integer"),
+        ({"r1": {"quantity": 10**12}}, "r1", "quantity", "must be at most 1,000,000,000"),
         ({"o1": {"quantity": ...}}, "o1", "quantity", "is required"),
         ({"o1": {"kind": "food"}}, "o1", "kind", "must be supply or staffing"),
         ({"o1": {"org": ""}}, "o1", "org", "must be a non-empty string"),

@@ -147,7 +147,8 @@ def test_a_proposal_takes_the_best_value_first_within_capacity(
         proposals = propose_for(offer, open_requests, problem.today, remaining)
         requests = {r["id"]: r for r in raw["requests"]}
         taken = {p.request_id: p.quantity for p in proposals}
-        assert sum(taken.values()) <= remaining
+        left = min(remaining, offer.quantity)  # never more than the listing has
+        assert sum(taken.values()) <= left
         for p in proposals:
             assert 0 < p.quantity <= reference.cap(raw_offer, requests[p.request_id])
             assert math.isclose(p.value, reference.value(raw_offer, requests[p.request_id],
@@ -160,7 +161,7 @@ def test_a_proposal_takes_the_best_value_first_within_capacity(
             if reference.eligible(raw_offer, r, raw["today"])
             and taken.get(r["id"], 0) < reference.cap(raw_offer, r)
         ]
-        if sum(taken.values()) < remaining:  # it stopped early: nothing eligible was left
+        if sum(taken.values()) < left:  # it stopped early: nothing eligible was left
             assert not left_out
         elif proposals and left_out:  # it filled up: nothing better was passed over
             assert max(left_out) <= min(values) + 1e-12

@@ -17,7 +17,7 @@ from coalition.matching import (
     value_factors,
 )
 from coalition.matching.eligibility import distance_km
-from coalition.matching.geo import GridIndex, bounding_degrees, haversine_km, near_pairs
+from coalition.matching.geo import Grid, GridIndex, bounding_degrees, haversine_km, near_pairs
 from coalition.matching.model import Offer, Request
 
 from .builders import (
@@ -214,6 +214,11 @@ def test_grid_lookups_never_miss(centre: tuple[float, float], spread: float) -> 
     for i in range(len(q)):
         found = set(grid.near(float(q[i, 0]), float(q[i, 1]), float(radius[i])))
         assert {j for k, j in expected if k == i} <= found
+
+
+def test_grid_cells_must_tile_the_globe() -> None:
+    with pytest.raises(ValueError, match="does not divide 360"):
+        Grid(0.07)
 
 
 def test_grid_index_forgets_removed_points() -> None:
