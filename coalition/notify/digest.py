@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import binascii
 import logging
+import queue
+import random
 import smtplib
-import uuid
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,7 +22,8 @@ from datetime import date, datetime, timedelta
 from email.header import Header
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
-from typing import Any
+from functools import cache
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -35,10 +38,11 @@ from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing
 from coalition.models.matches import Match, MatchState
 from coalition.models.organizations import Organization
 from coalition.notify.mail import SmtpSettings, smtp_connection
+from coalition.services.listings import visible_listings_query
 
 log = logging.getLogger("coalition.mail")
 
-MAX_ITEMS = 15  # per section; the rest is a count and a link
+MAX_ITEMS = 10  # per section; the rest is a count and a link
 EXPIRY_DAYS = 30
 WIRE = compat32.clone(linesep="\r\n")  # smtplib sends bytes as they are: CRLF is ours to write
 
@@ -113,6 +117,8 @@ class Recipient:
 class ListingRow:
     """A new listing, as every digest of the period may show it."""
 
+    category_slug: str
+    url: str
     id: int
     direction: Direction
     kind: Kind
@@ -125,7 +131,6 @@ class ListingRow:
     urgency: str | None
     need_by: date | None
     expires_on: date | None
-    url: str
 
 
 @dataclass(frozen=True)
@@ -216,8 +221,9 @@ class Snapshot:
         self._waiting: dict[int, list[Waiting]] | None = None
         self._proposals: tuple[int, list[Waiting]] | None = None
         self._expiring: dict[int, list[Expiring]] | None = None
-        self._candidates: dict[tuple[Viewer, datetime, datetime], list[ListingRow]] = {}
-        self._distances: dict[tuple[int, int], float] = {}
+        self._candidates: dict[
+            tuple[Viewer, datetime, datetime], list[tuple[ListingRow, float | None]]
+        ] = {}
 
     def covers(self, since: datetime, until: datetime) -> bool:
         """Whether a window lies within what this snapshot loaded."""
@@ -280,13 +286,16 @@ class Snapshot:
             .where(*self._window())
             .order_by(Listing.created_at.desc(), Listing.id.desc())
         )
-        return [ListingRow(*r, url=self.links.url("listing", listing_id=r[0])) for r in rows]
+        slugs = {category_id: c.slug for category_id, c in self.categories.items()}
+        url = self.links.url
+        return [
+            ListingRow(slugs[r[3]], url("listing", listing_id=r[0]), *cast(tuple[Any, ...], r))
+            for r in rows
+        ]
 
     def visible_ids(self, viewer: Viewer) -> frozenset[int]:
         """Ids of the window's listings this kind of viewer may see (one query per kind)."""
         if viewer not in self._visible:
-            from coalition.services.listings import visible_listings_query
-
             query = visible_listings_query(viewer).with_only_columns(Listing.id)
             ids = self.session.scalars(query.where(*self._window()))
             self._visible[viewer] = frozenset(ids)
@@ -406,30 +415,34 @@ class Snapshot:
         )
         expiring: dict[int, list[Expiring]] = defaultdict(list)
         for listing_id, org_id, category_id, available, expires_on in rows:
+            if expires_on is None:  # excluded by the query; says so to the type checker
+                continue
             url = self.links.url("listing", listing_id=listing_id)
             expiring[org_id].append(Expiring(category_id, available, expires_on, url))
         return expiring
 
-    def candidates(self, viewer: Viewer, since: datetime, until: datetime) -> list[ListingRow]:
-        """The window's listings this kind of viewer may see, newest first (cached)."""
+    def candidates(
+        self, viewer: Viewer, since: datetime, until: datetime
+    ) -> list[tuple[ListingRow, float | None]]:
+        """The window's listings this kind of viewer may see, newest first, each with its
+        distance from the viewer's organization (computed once per kind of viewer)."""
         key = (viewer, since, until)
         if key not in self._candidates:
             visible = self.visible_ids(viewer)
+            origin = self.orgs.get(viewer.organization_id or 0)
             self._candidates[key] = [
-                row
+                (row, _distance(origin, row))
                 for row in self.listings
                 if row.id in visible and since <= row.created_at < until
             ]
         return self._candidates[key]
 
-    def distance(self, origin: OrgRow | None, row: ListingRow) -> float | None:
-        """Kilometres from an organization to another's listing (cached); None for its own."""
-        if origin is None or origin.id == row.organization_id:
-            return None
-        key = (origin.id, row.id)
-        if key not in self._distances:
-            self._distances[key] = haversine_km(origin.lat, origin.lon, row.lat, row.lon)
-        return self._distances[key]
+
+def _distance(origin: OrgRow | None, row: ListingRow) -> float | None:
+    """Kilometres from an organization to another's listing; None for its own or for nobody's."""
+    if origin is None or origin.id == row.organization_id:
+        return None
+    return haversine_km(origin.lat, origin.lon, row.lat, row.lon)
 
 
 def _actions_due(
@@ -456,11 +469,28 @@ def _actions_due(
 # ---------------------------------------------------------------- one recipient's digest
 
 
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One line of a digest section (attributes, which templates read fastest)."""
+
+    label: str
+    quantity: int
+    unit: str
+    url: str = ""
+    org: str = ""
+    action: str = ""
+    distance: float | None = None
+    urgency: str | None = None
+    need_by: date | None = None
+    expires_on: date | None = None
+    days: int | None = None
+
+
 @dataclass
 class Section:
     """Items shown, and how many there were in all."""
 
-    items: list[dict[str, Any]]
+    items: list[Item]
     total: int
 
     @property
@@ -481,7 +511,7 @@ class DigestContent:
     waiting: Section
     proposals: Section
     expiring: Section
-    impact: list[dict[str, Any]]
+    impact: list[Item]
     staff_hours: int
     fulfilled: int
     org_name: str
@@ -560,12 +590,10 @@ def _new_listings(
     snapshot: Snapshot, recipient: Recipient, since: datetime, until: datetime
 ) -> tuple[Section, Section]:
     """New offers and new requests that pass the recipient's filters and visibility."""
-    origin = snapshot.orgs.get(recipient.organization_id or 0)
-    found: dict[Direction, list[dict[str, Any]]] = {Direction.OFFER: [], Direction.REQUEST: []}
+    found: dict[Direction, list[Item]] = {Direction.OFFER: [], Direction.REQUEST: []}
     totals = {Direction.OFFER: 0, Direction.REQUEST: 0}
-    for row in snapshot.candidates(recipient.viewer, since, until):
-        distance = snapshot.distance(origin, row)
-        if not _passes(snapshot, recipient, row, distance):
+    for row, distance in snapshot.candidates(recipient.viewer, since, until):
+        if not _passes(recipient, row, distance):
             continue
         totals[row.direction] += 1
         if len(found[row.direction]) < MAX_ITEMS:
@@ -576,16 +604,11 @@ def _new_listings(
     )
 
 
-def _passes(
-    snapshot: Snapshot, recipient: Recipient, row: ListingRow, distance: float | None
-) -> bool:
+def _passes(recipient: Recipient, row: ListingRow, distance: float | None) -> bool:
     """Kind, category, scope and distance filters."""
-    if recipient.kinds and row.kind.value not in recipient.kinds:
+    if recipient.kinds and row.kind not in recipient.kinds:
         return False
-    if (
-        recipient.categories
-        and snapshot.categories[row.category_id].slug not in recipient.categories
-    ):
+    if recipient.categories and row.category_slug not in recipient.categories:
         return False
     if recipient.scope == DigestScope.OWN_ORG and row.organization_id != recipient.organization_id:
         return False
@@ -605,20 +628,20 @@ def _org_label(snapshot: Snapshot, org_id: int, recipient: Recipient) -> str:
 
 def _listing_item(
     snapshot: Snapshot, recipient: Recipient, row: ListingRow, distance: float | None
-) -> dict[str, Any]:
+) -> Item:
     """What a digest shows of one listing."""
     category = snapshot.categories[row.category_id]
-    return {
-        "label": category.label(recipient.neutral),
-        "quantity": row.available,
-        "unit": category.unit_for(recipient.neutral),
-        "org": _org_label(snapshot, row.organization_id, recipient),
-        "distance": None if distance is None else round(distance, 1),
-        "urgency": row.urgency,
-        "need_by": row.need_by,
-        "expires_on": row.expires_on,
-        "url": row.url,
-    }
+    return Item(
+        label=category.label(recipient.neutral),
+        quantity=row.available,
+        unit=category.unit_for(recipient.neutral),
+        url=row.url,
+        org=_org_label(snapshot, row.organization_id, recipient),
+        distance=None if distance is None else round(distance, 1),
+        urgency=row.urgency,
+        need_by=row.need_by,
+        expires_on=row.expires_on,
+    )
 
 
 def _waiting(snapshot: Snapshot, recipient: Recipient) -> Section:
@@ -637,17 +660,17 @@ def _proposals(snapshot: Snapshot, recipient: Recipient) -> Section:
     return Section([_waiting_item(snapshot, recipient, w) for w in items], total)
 
 
-def _waiting_item(snapshot: Snapshot, recipient: Recipient, item: Waiting) -> dict[str, Any]:
+def _waiting_item(snapshot: Snapshot, recipient: Recipient, item: Waiting) -> Item:
     """What a digest shows of one match."""
     category = snapshot.categories[item.category_id]
-    return {
-        "label": category.label(recipient.neutral),
-        "quantity": item.quantity,
-        "unit": category.unit_for(recipient.neutral),
-        "action": item.action,
-        "org": _org_label(snapshot, item.counterpart_id, recipient),
-        "url": item.url,
-    }
+    return Item(
+        label=category.label(recipient.neutral),
+        quantity=item.quantity,
+        unit=category.unit_for(recipient.neutral),
+        url=item.url,
+        org=_org_label(snapshot, item.counterpart_id, recipient),
+        action=item.action,
+    )
 
 
 def _expiring(snapshot: Snapshot, recipient: Recipient) -> Section:
@@ -659,30 +682,24 @@ def _expiring(snapshot: Snapshot, recipient: Recipient) -> Section:
     for lot in lots[:MAX_ITEMS]:
         category = snapshot.categories[lot.category_id]
         items.append(
-            {
-                "label": category.label(recipient.neutral),
-                "quantity": lot.available,
-                "unit": category.unit_for(recipient.neutral),
-                "expires_on": lot.expires_on,
-                "days": (lot.expires_on - snapshot.today).days,
-                "url": lot.url,
-            }
+            Item(
+                label=category.label(recipient.neutral),
+                quantity=lot.available,
+                unit=category.unit_for(recipient.neutral),
+                url=lot.url,
+                expires_on=lot.expires_on,
+                days=(lot.expires_on - snapshot.today).days,
+            )
         )
     return Section(items, len(lots))
 
 
-def _impact_items(snapshot: Snapshot, impact: Impact, neutral: bool) -> list[dict[str, Any]]:
+def _impact_items(snapshot: Snapshot, impact: Impact, neutral: bool) -> list[Item]:
     """Units shared by category, largest first."""
     items = []
     for category_id, units in impact.units:
         category = snapshot.categories[category_id]
-        items.append(
-            {
-                "label": category.label(neutral),
-                "quantity": units,
-                "unit": category.unit_for(neutral),
-            }
-        )
+        items.append(Item(category.label(neutral), units, category.unit_for(neutral)))
     return items
 
 
@@ -749,13 +766,24 @@ def mime_alternative(headers: list[tuple[str, str | Header]], text: str, html: s
     several times slower than binascii; the boundary starts with "=_", which quoted-printable
     text can never contain.
     """
-    boundary = f"=_digest_{uuid.uuid4().hex}".encode()
-    head = b"".join(WIRE.fold_binary(name, value) for name, value in headers)
+    boundary = f"=_digest_{random.getrandbits(96):024x}".encode()
+    head = b"".join(_fold(name, value) for name, value in headers)
     mime = b'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="%s"\r\n' % boundary
     return b"".join(
         [head, mime, b"\r\n", *_part(boundary, b"plain", text), *_part(boundary, b"html", html),
          b"--", boundary, b"--\r\n"]
     )  # fmt: skip
+
+
+def _fold(name: str, value: str | Header) -> bytes:
+    """One header line; long ASCII lists break after their commas, the rest go to `email`."""
+    if isinstance(value, str):
+        value = " ".join(value.splitlines())  # a name with a line break must not add a header
+    if isinstance(value, str) and value.isascii():
+        if len(name) + len(value) > 76:
+            value = value.replace(", ", ",\r\n ")
+        return f"{name}: {value}\r\n".encode("ascii")
+    return WIRE.fold_binary(name, value)  # type: ignore[arg-type]  # compat32 folds Headers
 
 
 def _part(boundary: bytes, subtype: bytes, body: str) -> list[bytes]:
@@ -774,9 +802,16 @@ def _header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
+@cache
+def _sender(mail_from: str) -> tuple[str, str]:
+    """The sender's address and domain (parsed once per MAIL_FROM)."""
+    address = parseaddr(mail_from)[1] or "no-reply@coalition.local"
+    return address, address.rpartition("@")[2] or "coalition.local"
+
+
 def _domain(app: Flask) -> str:
     """The domain of the sender address."""
-    return parseaddr(app.config["MAIL_FROM"])[1].rpartition("@")[2] or "coalition.local"
+    return _sender(app.config["MAIL_FROM"])[1]
 
 
 def digest_message_id(app: Flask, subscription_id: int, period_key: str) -> str:
@@ -786,8 +821,7 @@ def digest_message_id(app: Flask, subscription_id: int, period_key: str) -> str:
 
 def unsubscribe_mailto(app: Flask, token: str) -> str:
     """The mailto alternative of List-Unsubscribe."""
-    address = parseaddr(app.config["MAIL_FROM"])[1] or "no-reply@coalition.local"
-    return f"mailto:{address}?subject=unsubscribe%20{token}"
+    return f"mailto:{_sender(app.config['MAIL_FROM'])[0]}?subject=unsubscribe%20{token}"
 
 
 # ---------------------------------------------------------------- delivery
@@ -879,6 +913,82 @@ class Mailer:
                 context.__exit__(None, None, None)
             except (OSError, smtplib.SMTPException):
                 log.debug("closing a broken SMTP connection", exc_info=True)
+
+
+UNTRIED = "untried"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message handed to the pipeline: `error` None means accepted."""
+
+    key: Any
+    message: Rendered
+    error: DeliveryError | None
+
+
+class Pipeline:
+    """Deliver on a second thread, so the next digest renders while the server takes this one.
+
+    Messages go out in order over the mailer's one connection. Once the connection breaks,
+    the rest come back untried. Only the caller's thread touches the database.
+    """
+
+    def __init__(self, mailer: Mailer, depth: int = 16) -> None:
+        self.mailer = mailer
+        self.todo: queue.Queue[tuple[Any, Rendered] | None] = queue.Queue(maxsize=depth)
+        self.done: queue.Queue[Outcome] = queue.Queue()
+        self.broken = threading.Event()
+        self.thread = threading.Thread(target=self._work, name="digest-smtp", daemon=True)
+        self.thread.start()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:  # the caller cannot record outcomes: send nothing more
+            self.broken.set()
+        self.close()
+
+    def submit(self, key: Any, message: Rendered) -> None:
+        """Queue a message (waits while the queue is full)."""
+        self.todo.put((key, message))
+
+    def outcomes(self) -> list[Outcome]:
+        """The outcomes known so far."""
+        ready = []
+        while True:
+            try:
+                ready.append(self.done.get_nowait())
+            except queue.Empty:
+                return ready
+
+    def close(self) -> None:
+        """Finish what is queued."""
+        if self.thread.is_alive():
+            self.todo.put(None)
+            self.thread.join()
+
+    def _work(self) -> None:
+        """Send until told to stop."""
+        while (item := self.todo.get()) is not None:
+            key, message = item
+            self.done.put(Outcome(key, message, self._send(message)))
+
+    def _send(self, message: Rendered) -> DeliveryError | None:
+        """One delivery attempt, unless the connection is already gone."""
+        if self.broken.is_set():
+            return DeliveryError(UNTRIED, "not tried: the connection was lost")
+        try:
+            self.mailer.send(message)
+        except DeliveryError as error:
+            if error.kind == "connection":
+                self.broken.set()
+            return error
+        except Exception as exc:  # noqa: BLE001 - the thread must live to report every message
+            log.exception("unexpected error sending %s", message.message_id)
+            return DeliveryError("transient", repr(exc))
+        return None
 
 
 def deliver_all(mailer: Mailer, messages: Iterable[Rendered]) -> int:

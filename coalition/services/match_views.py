@@ -142,7 +142,8 @@ def match_view(
         "request": side_view(match, match.request, viewer),
         "offer_accepted": match.offer_accepted_at is not None,
         "request_accepted": match.request_accepted_at is not None,
-        "reason": match.reason,
+        # a reason is free text that may name someone: members see it once names are shared
+        "reason": match.reason if viewer.coordinator or match.names_shared else "",
         "explanation": explanation_view(match, viewer, discreet),
         "actions": list(actions or []),
         "created_at": match.created_at,

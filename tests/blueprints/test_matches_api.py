@@ -76,6 +76,14 @@ def test_before_approval_the_api_hides_the_other_organization(as_):
     assert leaks(raw, pair.giver) == []
 
 
+def test_a_reason_given_before_approval_stays_with_coordinators(as_):
+    pair = make_pair()
+    url = f"/api/v1/matches/{pair.match.id}"
+    as_(pair.giver_member).post(f"{url}/cancel", {"reason": "Harlem Harm Reduction ran out"})
+    assert as_(pair.receiver_member).get(url).json["reason"] == ""
+    assert as_(pair.coordinator).get(url).json["reason"] == "Harlem Harm Reduction ran out"
+
+
 def test_approval_shares_names_and_contacts_with_both_sides(as_):
     pair = make_pair()
     response = as_(pair.coordinator).post(f"/api/v1/matches/{pair.match.id}/approve")

@@ -64,7 +64,9 @@ def test_the_whole_path_moves_quantities_and_records_events_and_audit():
     for name in ("approved", "handed_off", "fulfilled"):
         assert [e["id"] for e in events_of(f"match.{name}")] == [pair.match.id]
     actions = db.session.scalars(
-        sa.select(AuditEntry.action).where(AuditEntry.target_type == "matches")
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.target_type == "matches")
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == [
         "match.approved",
