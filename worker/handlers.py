@@ -8,26 +8,19 @@ Only groups that have handlers exist: a group is a queue the broker keeps fillin
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coalition.events import names
 from coalition.events.envelope import Event
 from coalition.events.topology import Handler, HandlerTable
-from coalition.models.listings import Listing
 from coalition.notify.notifications import MATCH_EVENTS, on_match_event
 from coalition.services.matches import on_match_proposed
+from coalition.services.matching import propose_for_listing
 
 
 def on_listing_changed(session: Session, event: Event) -> None:
-    """Note that matching has seen the listing's current version (the matcher plugs in here)."""
-    session.execute(
-        sa.update(Listing)
-        .where(Listing.id == int(event.data["id"]))
-        # keep updated_at: seeing a change is not a change (reconciliation reads its age)
-        .values(seen_version=Listing.version, updated_at=Listing.updated_at)
-        .execution_options(synchronize_session=False)
-    )
+    """Propose matches for a new or changed listing; close those of a withdrawn one."""
+    propose_for_listing(session, int(event.data["id"]))
 
 
 LISTING_EVENTS = (

@@ -28,9 +28,12 @@ from coalition.events.topology import HandlerTable
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.events import JobLease
+from coalition.models.listings import ACTIVE_STATUSES, Listing
 from coalition.notify.delivery import deliver_job
+from coalition.services import listings
 from coalition.services.digests import digests_job
 from coalition.services.matches import expire_holds_job
+from coalition.services.matching import run_resolve
 from worker.processing import _insert, describe
 
 log = logging.getLogger("worker.schedule")
@@ -72,8 +75,6 @@ def outbox_sweep(ctx: JobContext) -> Any:
 
 def reconcile_listings(ctx: JobContext) -> int:
     """Re-announce open listings with stock whose latest version matching has not seen."""
-    from coalition.models.listings import ACTIVE_STATUSES, Listing
-
     before = ctx.now - timedelta(seconds=float(ctx.config.get("RECONCILE_AGE", 600.0)))
     rows = ctx.session.execute(
         sa.select(Listing.id, Listing.direction)
@@ -97,18 +98,21 @@ def reconcile_listings(ctx: JobContext) -> int:
 
 
 def expire_listings(ctx: JobContext) -> Any:
-    """Expire listings past their date, when the listings service provides the sweep."""
-    try:
-        from coalition.services import listings
-    except ImportError:
-        return None
+    """Expire listings past their lot expiry, need-by date or last window."""
     return listings.expire_listings(ctx.session, ctx.now.date())
+
+
+def resolve_matches(ctx: JobContext) -> Any:
+    """The global re-solve: replace unapproved proposals when the optimum is clearly better."""
+    run = run_resolve(ctx.session, float(ctx.config.get("RESOLVE_MARGIN", 0.002)))
+    return {"replaced": run.replaced, "gain": run.optimal_value - run.current_value}
 
 
 JOBS: tuple[Job, ...] = (
     Job("outbox-sweep", "EVENTS_SWEEP_INTERVAL", outbox_sweep, 60.0),
     Job("reconcile-listings", "RECONCILE_INTERVAL", reconcile_listings, 300.0),
     Job("expire-listings", "EXPIRY_INTERVAL", expire_listings, 3600.0),
+    Job("resolve-matches", "RESOLVE_INTERVAL", resolve_matches, 300.0),
     Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_holds_job, 300.0),
     Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_job, 5.0),
     Job("digests", "DIGEST_INTERVAL", digests_job, 60.0),

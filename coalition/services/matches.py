@@ -370,6 +370,25 @@ def rematch_listing(session: Session, listing_id: int, actor: str | None) -> Non
     )
 
 
+def close_for_listing(session: Session, listing: Listing, reason: str) -> int:
+    """Cancel the proposed and approved matches of a listing that was withdrawn or expired.
+
+    Matches both sides accepted go on to hand-off: people have committed to them.
+    """
+    query = sa.select(Match).where(
+        sa.or_(Match.offer_id == listing.id, Match.request_id == listing.id),
+        Match.state.in_((S.PROPOSED, S.APPROVED)),
+    )
+    closed = 0
+    for match in session.scalars(query).all():
+        try:
+            _close(session, None, match, "cancel", reason)
+        except ServiceError:  # decided by someone else meanwhile
+            continue
+        closed += 1
+    return closed
+
+
 # ---------------------------------------------------------------- holds and auto-approval
 
 

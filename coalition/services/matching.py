@@ -37,11 +37,13 @@ from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing, Listi
 from coalition.models.matches import OPEN_STATES, Match, MatchSource, MatchState, ResolveRun
 from coalition.services import stock
 from coalition.services.listings import listing_to_problem_dict
+from coalition.services.matches import close_for_listing
 
 ACTOR = "matching"
 KM_PER_DEGREE = 111.32
 # A fully matched listing may be held only by proposals, which a re-solve can free.
 RESOLVABLE = (*ACTIVE_STATUSES, ListingStatus.MATCHED)
+CLOSED_STATUSES = (ListingStatus.WITHDRAWN, ListingStatus.EXPIRED)
 
 
 def today_utc() -> date:
@@ -115,8 +117,9 @@ def propose_for_listing(
     listing = session.get(Listing, listing_id, populate_existing=True)
     if listing is None:
         return []
-    listing.seen_version = listing.version
-    session.flush()
+    mark_seen(session, listing)
+    if listing.status in CLOSED_STATUSES:
+        close_for_listing(session, listing, f"the listing was {listing.status.label}")
     if listing.status not in ACTIVE_STATUSES or listing.available <= 0:
         return []
     index = OpenListings(to_engine(c) for c in counterparts(session, listing))
@@ -126,6 +129,17 @@ def propose_for_listing(
         for p in proposals
     )
     return [match for match in made if match is not None]
+
+
+def mark_seen(session: Session, listing: Listing) -> None:
+    """Note that matching has seen the listing's current version, without touching
+    updated_at (seeing a change is not a change; reconciliation reads its age)."""
+    session.execute(
+        sa.update(Listing)
+        .where(Listing.id == listing.id)
+        .values(seen_version=listing.version, updated_at=Listing.updated_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _record(

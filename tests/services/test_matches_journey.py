@@ -28,25 +28,16 @@ from coalition.models.notifications import (
     WebhookDelivery,
 )
 from coalition.notify import webhooks
-from coalition.services import matching
 from coalition.services.accounts import issue_api_token
 from tests.factories import CoordinatorFactory, OrgAdminFactory
 from tests.matches_support import leaks, organizations
 from tests.notify.servers import smtp_server, webhook_receiver
 from tests.worker.support import bus_for, wait_for
-from worker.handlers import HANDLERS, LISTING_EVENTS
+from worker.handlers import HANDLERS
 from worker.schedule import JOBS
 
 BROKERS = ["filesystem", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)]
 DELIVERY_JOBS = tuple(job for job in JOBS if job.name == "deliver-notifications")
-
-
-def propose(session: Any, event: Any) -> None:
-    """The matching group as the worker runs it: greedy proposals for the changed listing."""
-    matching.propose_for_listing(session, int(event.data["id"]))
-
-
-TABLE = {**HANDLERS, "matching": {t: [propose] for t in LISTING_EVENTS}}
 
 
 @pytest.fixture(params=BROKERS)
@@ -55,7 +46,7 @@ def bus(request: pytest.FixtureRequest, app: Any, tmp_path: Path) -> Iterator[An
     with bus_for(app, request.param, tmp_path) as wired:
         saved = app.config["NOTIFY_INTERVAL"]
         app.config["NOTIFY_INTERVAL"] = 0.05
-        wired.use(TABLE)
+        wired.use(HANDLERS)
         try:
             yield wired
         finally:
@@ -93,7 +84,7 @@ def everything_handled() -> bool:
     events = db.session.execute(sa.select(OutboxEvent.event_id, OutboxEvent.type)).all()
     done = set(db.session.execute(sa.select(InboxMessage.event_id, InboxMessage.handler)).all())
     for event_id, type_ in events:
-        if any((event_id, group) not in done for group in groups_for(TABLE, type_)):
+        if any((event_id, group) not in done for group in groups_for(HANDLERS, type_)):
             return False
     waiting = [
         db.session.scalar(
@@ -123,7 +114,7 @@ def test_naloxone_from_offer_to_receipt_notifies_everyone_exactly_once(bus, clie
             hooks.secrets[path] = hook.secret
         db.session.commit()
 
-        worker = bus.start(TABLE, parts=("consume", "relay", "schedule"), jobs=DELIVERY_JOBS)
+        worker = bus.start(HANDLERS, parts=("consume", "relay", "schedule"), jobs=DELIVERY_JOBS)
         offer = giver.post(
             "/api/v1/offers",
             {
@@ -167,7 +158,7 @@ def test_naloxone_from_offer_to_receipt_notifies_everyone_exactly_once(bus, clie
         assert counts(offer["id"]) == (80, 40, 0) and counts(request["id"]) == (0, 40, 0)
 
         # a worker handles the events, then stops before sending anything ...
-        handler_only = bus.start(TABLE, parts=("consume", "relay"), jobs=())
+        handler_only = bus.start(HANDLERS, parts=("consume", "relay"), jobs=())
         wait_for(lambda: _handled("match.accepted", 2), timeout=60)
         assert _emails_in("match.accepted", DeliveryState.PENDING) == 2
         handler_only.request_stop()
@@ -176,7 +167,7 @@ def test_naloxone_from_offer_to_receipt_notifies_everyone_exactly_once(bus, clie
         # ... and every event is delivered once more to the next worker (as after a crash)
         db.session.execute(sa.update(OutboxEvent).values(published_at=None))
         db.session.commit()
-        bus.start(TABLE, parts=("consume", "relay", "schedule"), jobs=DELIVERY_JOBS)
+        bus.start(HANDLERS, parts=("consume", "relay", "schedule"), jobs=DELIVERY_JOBS)
         settle()
         assert len(inbox.messages) == sent_before + 2  # only the two pending acceptances
 
