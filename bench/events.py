@@ -9,14 +9,17 @@ BENCH_DATABASE_URL / BENCH_BROKER_URL, by default the local servers, answer). Ea
   consumer, a no-op handler, the inbox, publisher confirms on RabbitMQ) handles them all;
 - pipeline latency: one event per web-like transaction at --rate per second (the nudge
   publishes after each commit); latency = commit start to the worker's ack;
-- a bare kombu baseline in the same run: the same number of persistent JSON messages
-  (confirmed on RabbitMQ) published as fast as possible, then at --rate, to a consumer
-  process that acks each one.
+- a bare kombu baseline in the same run: the same number of persistent JSON messages,
+  published as fast as possible (confirmed per batch of 200 on RabbitMQ, as the relay
+  does), then at --rate (each confirmed), to a consumer process that acks each one. It
+  uses the app's connection settings, so on filesystem:// it also gets the whole-message
+  writes (kombu's own transport can hand a half-written file to a consumer, which loses it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -30,6 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+BATCH = 200  # the relay's default batch (EVENTS_RELAY_BATCH)
+LOGS = Path(__file__).resolve().parent / "results" / "events-logs"  # kept after the run
 GOALS = {
     "embedded": {"events_per_s": 100, "p95_ms": 1500},
     "server": {"events_per_s": 300, "p95_ms": 250},
@@ -49,7 +54,7 @@ def run_pipeline_worker() -> int:
     from worker.runner import Worker
 
     app = create_app()
-    out = Path(os.environ["BENCH_OUT"]).open("a", buffering=1)
+    out = Path(os.environ["BENCH_OUT"]).open("a", buffering=1)  # noqa: SIM115 - for the run
     table = {"bench": {"offer.posted": [noop]}}
 
     def on_processed(group: str, result: Any) -> None:
@@ -68,33 +73,26 @@ def run_pipeline_worker() -> int:
 
 def run_baseline_consumer() -> int:
     """Child: a bare kombu consumer that acks each message and logs its arrival."""
-    from kombu import Connection, Consumer, Queue
+    from kombu import Consumer, Queue
 
-    out = Path(os.environ["BENCH_OUT"]).open("a", buffering=1)
+    from coalition.events.broker import connect
+
+    out = Path(os.environ["BENCH_OUT"]).open("a", buffering=1)  # noqa: SIM115 - for the run
     queue = Queue(os.environ["BENCH_QUEUE"], durable=True)
 
     def on_message(body: Any, message: Any) -> None:
         message.ack()
         out.write(f"{body['id']} {time.time()}\n")
 
-    with Connection(os.environ["BROKER_URL"], transport_options=_transport_options()) as conn:
-        with Consumer(
-            conn, queues=[queue], callbacks=[on_message], accept=["json"], prefetch_count=64
-        ):
-            Path(os.environ["BENCH_READY"]).touch()
-            while not Path(os.environ["BENCH_STOP"]).exists():
-                try:
-                    conn.drain_events(timeout=0.2)
-                except TimeoutError:
-                    pass
+    with (
+        connect(os.environ) as conn,
+        Consumer(conn, queues=[queue], callbacks=[on_message], accept=["json"], prefetch_count=64),
+    ):
+        Path(os.environ["BENCH_READY"]).touch()
+        while not Path(os.environ["BENCH_STOP"]).exists():
+            with contextlib.suppress(TimeoutError):
+                conn.drain_events(timeout=0.2)
     return 0
-
-
-def _transport_options() -> dict[str, Any]:
-    """The same transport options the app uses."""
-    from coalition.events.broker import transport_options
-
-    return transport_options(os.environ["BROKER_URL"], os.environ.get("BROKER_FOLDER", ""))
 
 
 # ---------------------------------------------------------------- the parent
@@ -116,7 +114,8 @@ class Child:
             "BENCH_READY": str(self.ready),
             "BENCH_STOP": str(self.stop),
         }
-        self.log = (folder / f"{role}-{tag}.log").open("w")
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log = (LOGS / f"{role}-{tag}.log").open("w")
         self.process = subprocess.Popen(
             [sys.executable, __file__, f"_{role}"],
             env=environ,
@@ -251,7 +250,8 @@ def bench_baseline(
     """The same message counts through bare kombu: persistent, confirmed on RabbitMQ."""
     from kombu import Connection, Producer, Queue
 
-    from coalition.events.broker import connect
+    from coalition.events.broker import connect, is_amqp
+    from coalition.events.publisher import Confirms
 
     config = setup["config"]
     queue_name = f"{config['BROKER_NAMESPACE']}.baseline"
@@ -261,11 +261,12 @@ def bench_baseline(
         "BENCH_QUEUE": queue_name,
     }
     child = Child("baseline_consumer", env, folder)
-    conn: Connection = connect(config, confirm=True)
+    conn: Connection = connect(config)
     try:
         channel = conn.channel()
         Queue(queue_name, durable=True)(channel).declare()
         producer = Producer(channel, serializer="json")
+        confirms = Confirms(channel) if is_amqp(config["BROKER_URL"]) else None
 
         def send(i: int) -> tuple[str, float]:
             at, event_id = time.time(), str(uuid.uuid4())
@@ -274,10 +275,30 @@ def bench_baseline(
                 routing_key=queue_name,
                 delivery_mode=2,
             )
+            if confirms is not None:
+                confirms.sent += 1
             return event_id, at
 
-        rate = throughput(child, lambda: [send(i) for i in range(args.events)], args.events)
-        p50, p95 = latency(child, lambda: send(0), args.rate, args.seconds)
+        def confirmed(batch: range) -> None:
+            start = confirms.sent if confirms else 0
+            for i in batch:
+                send(i)
+            if confirms is not None:
+                confirms.wait(start, 30)
+
+        def send_all() -> None:
+            for first in range(0, args.events, BATCH):
+                confirmed(range(first, min(first + BATCH, args.events)))
+
+        def send_one() -> tuple[str, float]:
+            start = confirms.sent if confirms else 0
+            sent = send(0)
+            if confirms is not None:
+                confirms.wait(start, 30)
+            return sent
+
+        rate = throughput(child, send_all, args.events)
+        p50, p95 = latency(child, send_one, args.rate, args.seconds)
         Queue(queue_name)(channel).delete()
     finally:
         conn.release()

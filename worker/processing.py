@@ -111,6 +111,50 @@ def apply(session: Session, group: str, event: Event, funcs: Sequence[Handler]) 
     return True
 
 
+def process_batch(
+    session: Session,
+    group: str,
+    bodies: Sequence[Any],
+    handlers: HandlerTable,
+    policy: RetryPolicy,
+) -> list[Result]:
+    """Handle several bodies in one transaction (one commit); never raise.
+
+    When anything in the batch is unusual (an invalid envelope, a duplicate, a failing
+    handler) the batch is rolled back and each body is handled on its own, so a failure
+    or a duplicate is settled exactly as `process` settles it.
+    """
+    if len(bodies) > 1:
+        try:
+            return _apply_all(session, group, bodies, handlers)
+        except Exception:  # noqa: BLE001 - fall back to one transaction per message
+            session.rollback()
+    return [process(session, group, body, handlers, policy) for body in bodies]
+
+
+def _apply_all(
+    session: Session, group: str, bodies: Sequence[Any], handlers: HandlerTable
+) -> list[Result]:
+    """Inbox rows and handlers of every body, one commit; raise on anything unusual."""
+    events = [from_envelope(body) for body in bodies]
+    if len({event.id for event in events}) < len(events):
+        raise ValueError("the same event twice in one batch")
+    session.add_all([InboxMessage(event_id=event.id, handler=group) for event in events])
+    session.flush()
+    table = handlers.get(group, {})
+    for event in events:
+        for func in table.get(event.type, ()):
+            func(session, event)
+    session.execute(
+        sa.delete(HandlerAttempt).where(
+            HandlerAttempt.handler_group == group,
+            HandlerAttempt.event_id.in_([event.id for event in events]),
+        )
+    )
+    session.commit()
+    return [Result(Outcome.DONE, event.id, event.type) for event in events]
+
+
 def describe(exc: BaseException) -> str:
     """A one-line description of an exception."""
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:2000]

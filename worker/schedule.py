@@ -184,10 +184,10 @@ class Scheduler:
         with self.app.app_context():
             try:
                 until = acquire_lease(
-                    db.session, job.name, self.holder, job.interval(self.app.config)
+                    db.session(), job.name, self.holder, job.interval(self.app.config)
                 )
                 if until is None:
-                    self._look_again(job, lease_expiry(db.session, job.name))
+                    self._look_again(job, lease_expiry(db.session(), job.name))
                     return False
                 self._look_again(job, until)
                 self._run(job)
@@ -209,7 +209,7 @@ class Scheduler:
     def _run(self, job: Job) -> None:
         """Run one job in its own transaction and record how it ended."""
         started = time.perf_counter()
-        ctx = JobContext(db.session, utcnow(), self.app.config, self.publisher, self.handlers)
+        ctx = JobContext(db.session(), utcnow(), self.app.config, self.publisher, self.handlers)
         error = None
         try:
             result = job.run(ctx)
@@ -218,7 +218,7 @@ class Scheduler:
             db.session.rollback()
             error, result = describe(exc), None
             log.exception("job failed", extra={"job": job.name})
-        finish_lease(db.session, job.name, error)
+        finish_lease(db.session(), job.name, error)
         log.info(
             "job ran",
             extra={

@@ -21,7 +21,7 @@ events_cli = click.Group("events", help="Watch and repair the event backbone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status_command(as_json: bool) -> None:
     """Outbox backlog, unprocessed events, retries, dead letters and periodic jobs."""
-    status = events_status(db.session, default_handlers(current_app.config))
+    status = events_status(db.session(), default_handlers(current_app.config))
     db.session.rollback()
     if as_json:
         click.echo(json.dumps(status, indent=2))
@@ -66,7 +66,7 @@ def replay_command(ident: str) -> None:
         current_app.config, default_handlers(current_app.config), path="replay"
     )
     try:
-        letters = replay(db.session, publisher, ident.strip())
+        letters = replay(db.session(), publisher, ident.strip())
     except ReplayError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None

@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from kombu import Connection
+from kombu.exceptions import ChannelError
+from kombu.transport import filesystem
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
+
+
+class AtomicFilesystemChannel(filesystem.Channel):
+    """kombu's filesystem channel, writing each message whole.
+
+    kombu writes a message file in place, and a consumer may pick it up half written
+    (and lose it to a JSON error). Here the message is written under a name no consumer
+    matches, then renamed into place, which is atomic.
+    """
+
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Put a message onto `queue`, all at once."""
+        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        final = os.path.join(self.data_folder_out, name)
+        partial = f"{final}.part"
+        try:
+            with open(partial, "wb") as handle:
+                handle.write(str_to_bytes(dumps(payload)))
+            os.rename(partial, final)
+        except OSError as exc:
+            raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+
+class AtomicFilesystemTransport(filesystem.Transport):
+    """The filesystem transport with whole-message writes."""
+
+    Channel = AtomicFilesystemChannel
 
 
 def is_amqp(broker_url: str) -> bool:
@@ -45,6 +79,8 @@ def connect(config: dict[str, Any] | Any, *, confirm: bool = False, **kwargs: An
     if confirm and is_amqp(url):
         options["confirm_publish"] = True
     kwargs.setdefault("connect_timeout", 5)
+    if url.startswith("filesystem://"):
+        kwargs.setdefault("transport", AtomicFilesystemTransport)
     return Connection(url, transport_options=options, **kwargs)
 
 

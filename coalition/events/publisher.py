@@ -1,8 +1,9 @@
 """Publishing to the broker, and the after-commit nudge that keeps latency low.
 
 `Publisher` owns one lazily opened connection, declares the topology on it, and publishes
-persistent JSON messages with publisher confirms on RabbitMQ and a bounded retry policy, so
-a publish never hangs while the broker is down. The nudge publishes a web request's events
+persistent JSON messages with publisher confirms on RabbitMQ (a batch is confirmed as a
+whole), with bounded connection retries and timeouts, so a publish never hangs while the
+broker is down. The nudge publishes a web request's events
 right after its commit; when that fails the rows stay unpublished and the relay takes them.
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from amqp import spec
 from flask import Flask, current_app, has_app_context
 from kombu import Connection, Producer
 from sqlalchemy import event as sa_event
@@ -50,8 +52,53 @@ class PublishError(Exception):
         self.cause = cause
 
 
+class Confirms:
+    """Publisher confirms of one RabbitMQ channel, counted by delivery tag.
+
+    Waiting for each confirm in turn caps a relay at one broker fsync per message; this
+    publishes a whole batch, then waits until the broker has confirmed all of it.
+    """
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.sent = 0
+        self.acked_through = 0
+        self.acked: set[int] = set()
+        self.nacked = False
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        if multiple:
+            self.acked_through = max(self.acked_through, delivery_tag)
+        else:
+            self.acked.add(delivery_tag)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self.nacked = True
+
+    def confirmed_since(self, start: int) -> int:
+        """How many messages after tag `start` are confirmed, in order."""
+        count = 0
+        while (tag := start + count + 1) <= self.acked_through or tag in self.acked:
+            count += 1
+        return count
+
+    def wait(self, start: int, timeout: float) -> None:
+        """Wait until every message sent after tag `start` is confirmed; raise otherwise."""
+        deadline = time.monotonic() + timeout
+        while self.confirmed_since(start) < self.sent - start:
+            if self.nacked:
+                raise ConnectionError("the broker refused (nacked) a message")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no publisher confirm within {timeout} s")
+            self.channel.wait([spec.Basic.Ack, spec.Basic.Nack], timeout=remaining)
+
+
 class Publisher:
-    """A thread-safe producer with one lazily opened, confirmed connection."""
+    """A thread-safe producer on one lazily opened connection, confirmed on RabbitMQ."""
 
     def __init__(
         self,
@@ -70,17 +117,8 @@ class Publisher:
         self._lock = threading.Lock()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._confirms: Confirms | None = None
         self._pid = 0
-
-    @property
-    def retry_policy(self) -> dict[str, Any]:
-        """kombu's `ensure` policy: few retries, short intervals, a total timeout."""
-        return {
-            "max_retries": self.max_retries,
-            "interval_start": 0,
-            "interval_step": 0.2,
-            "interval_max": 1.0,
-        }
 
     def to_events(self, envelope: Mapping[str, Any]) -> Outgoing:
         """Address an event to the topic exchange, routed by its type."""
@@ -96,25 +134,32 @@ class Publisher:
         return Outgoing(envelope, self.topology.dead_exchange.name, group, headers)
 
     def publish(self, messages: Sequence[Outgoing]) -> int:
-        """Publish in order, each persistent and confirmed; raise PublishError on failure."""
+        """Publish in order, persistent and confirmed; raise PublishError on any failure.
+
+        PublishError.done counts the messages the broker took, in order, before the failure.
+        """
         if not messages:
             return 0
         with self._lock:
-            done = 0
+            started = time.perf_counter()
+            start = 0
             try:
                 producer = self._ensure_producer()
+                start = self._confirms.sent if self._confirms else 0
                 for message in messages:
-                    self._publish_one(producer, message)
-                    done += 1
+                    self._send(producer, message)
+                if self._confirms is not None:
+                    self._confirms.wait(start, self.timeout)
             except Exception as exc:  # noqa: BLE001 - every broker failure is reported the same
+                done = self._confirms.confirmed_since(start) if self._confirms else 0
                 self._discard()
                 metrics.PUBLISH_FAILURES.labels(self.path).inc()
                 raise PublishError(done, exc) from exc
-            return done
+            self._observe(len(messages), time.perf_counter() - started)
+            return len(messages)
 
-    def _publish_one(self, producer: Producer, message: Outgoing) -> None:
-        """One persistent JSON message; on RabbitMQ this waits for the broker's confirm."""
-        started = time.perf_counter()
+    def _send(self, producer: Producer, message: Outgoing) -> None:
+        """Hand one persistent JSON message to the broker (confirmed later, in bulk)."""
         producer.publish(
             dict(message.envelope),
             exchange=message.exchange,
@@ -123,20 +168,23 @@ class Publisher:
             delivery_mode=2,
             message_id=str(message.envelope.get("id", "")),
             headers=dict(message.headers),
-            retry=True,
-            retry_policy=self.retry_policy,
             timeout=self.timeout,
-            confirm_timeout=self.timeout,
         )
-        metrics.PUBLISH_SECONDS.labels(self.path).observe(time.perf_counter() - started)
-        metrics.PUBLISHED.labels(self.path).inc()
+        if self._confirms is not None:
+            self._confirms.sent += 1
+
+    def _observe(self, count: int, elapsed: float) -> None:
+        """Record the publish time per message."""
+        for _ in range(count):
+            metrics.PUBLISH_SECONDS.labels(self.path).observe(elapsed / count)
+        metrics.PUBLISHED.labels(self.path).inc(count)
 
     def _ensure_producer(self) -> Producer:
         """Open the connection (again after a failure or a fork) and declare the topology."""
         if self._producer is not None and self._pid == os.getpid():
             return self._producer
         self._discard()
-        connection = broker.connect(self.config, confirm=True, connect_timeout=self.timeout)
+        connection = broker.connect(self.config, connect_timeout=self.timeout)
         connection.ensure_connection(
             max_retries=self.max_retries,
             interval_start=0,
@@ -146,6 +194,7 @@ class Publisher:
         )
         channel = connection.channel()
         self.topology.declare(channel)
+        self._confirms = Confirms(channel) if broker.is_amqp(self.config["BROKER_URL"]) else None
         self._connection = connection
         self._producer = Producer(channel, serializer="json", auto_declare=False)
         self._pid = os.getpid()
@@ -154,6 +203,7 @@ class Publisher:
     def _discard(self) -> None:
         """Drop the connection; the next publish opens a new one."""
         connection, self._connection, self._producer = self._connection, None, None
+        self._confirms = None
         if connection is not None and self._pid == os.getpid():
             try:
                 connection.release()
@@ -213,10 +263,11 @@ class Nudger:
         self.pause = float(config.get("EVENTS_NUDGE_PAUSE", 5.0))
         self.paused_until = 0.0
 
-    def nudge(self, engine: Engine, event_ids: Sequence[str]) -> int:
+    def nudge(self, bind: Engine | sa.Connection, event_ids: Sequence[str]) -> int:
         """Publish the committed, still unpublished rows among `event_ids`; return how many."""
         if time.monotonic() < self.paused_until:
             return 0
+        engine = bind if isinstance(bind, Engine) else bind.engine
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.select(OutboxEvent.id, OutboxEvent.payload)

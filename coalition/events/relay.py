@@ -190,8 +190,8 @@ class Relay:
         """One pass: a batch of the outbox, then the due retries."""
         with self.app.app_context():
             try:
-                published = relay_once(db.session, self.publisher, self.app.config)
-                published += publish_due_retries(db.session, self.publisher, self.app.config)
+                published = relay_once(db.session(), self.publisher, self.app.config)
+                published += publish_due_retries(db.session(), self.publisher, self.app.config)
             finally:
                 db.session.remove()
         return published

@@ -119,3 +119,25 @@ def test_topic_routing_works_on_rabbitmq(quorum):
         assert route_and_collect(config) == EXPECTED_ROUTES
     finally:
         delete_topology(config, TABLE)
+
+
+def test_filesystem_messages_are_written_whole(tmp_path):
+    """A half-written message is invisible until renamed into place (kombu writes in place)."""
+    from coalition.events.broker import AtomicFilesystemTransport
+
+    config = {
+        "BROKER_URL": "filesystem://",
+        "BROKER_FOLDER": str(tmp_path),
+        "BROKER_NAMESPACE": "n",
+    }
+    with broker.connect(config) as conn:
+        assert isinstance(conn.transport, AtomicFilesystemTransport)
+        queue = Topology.from_config(config, TABLE).group_queue("matching")(conn.channel())
+        queue.declare()
+        (tmp_path / "messages" / f"1_x.{queue.name}.msg.part").write_text("")  # being written
+        assert queue.get(no_ack=True) is None
+        Producer(conn.channel(), serializer="json").publish(
+            {"type": "offer.posted"}, exchange="", routing_key=queue.name
+        )
+        assert queue.get(no_ack=True).payload == {"type": "offer.posted"}
+        assert [p.suffix for p in (tmp_path / "messages").iterdir()] == [".part"]

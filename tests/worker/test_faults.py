@@ -116,17 +116,13 @@ def test_3_worker_killed_mid_message_leaves_exactly_one_effect(bus, tmp_path, wo
     doomed = spawn(workers, bus, tmp_path, f"block-{moment}", "consume")
     wait_for(lambda: doomed.reached(moment), timeout=60)
     doomed.kill()
-    committed = 1 if moment == "after-commit" else 0
-    assert handled() == committed
-    # the sweeper re-publishes what a server-free transport lost with the killed worker
+    # after the commit the whole batch in hand is done (and not acknowledged); before, nothing
+    assert handled() >= 1 if moment == "after-commit" else handled() == 0
+    # RabbitMQ redelivers what the killed worker did not acknowledge; filesystem:// deleted
+    # it on delivery, so there the sweeper re-publishes what the inbox says was not handled
+    parts = "consume" if bus.kind == "rabbitmq" else "consume,schedule"
     survivor = spawn(
-        workers,
-        bus,
-        tmp_path,
-        "normal",
-        "consume,schedule",
-        EVENTS_SWEEP_AGE=1,
-        EVENTS_SWEEP_INTERVAL=0.5,
+        workers, bus, tmp_path, "normal", parts, EVENTS_SWEEP_AGE=1, EVENTS_SWEEP_INTERVAL=0.5
     )
     wait_for(lambda: handled() == 5, timeout=60)
     assert survivor.terminate() == 0
@@ -186,11 +182,8 @@ def test_4_two_deliveries_handled_at_the_same_time_have_one_effect(app):
 
 
 def test_5_a_poison_message_is_dead_lettered_and_the_rest_flow_on(bus, app):
-    calls = []
-
     def handler(session, event):
         if event.data["id"] == "poison":
-            calls.append(event.id)
             raise ValueError("cannot handle this one")
         recorder("effects")(session, event)
 
@@ -203,20 +196,25 @@ def test_5_a_poison_message_is_dead_lettered_and_the_rest_flow_on(bus, app):
     ids = bus.record(10)
     bus.start(table)
     wait_for(lambda: handled() == 10)  # the messages behind the poison flow while it waits
-    assert calls == [poison]
-    for _ in range(2):  # make the backoff pass, twice: the third attempt is the last
+    assert attempts_of(poison) == 1
+    for attempt in (2, 3):  # make the backoff pass, twice: the third attempt is the last
         db.session.execute(sa.update(HandlerAttempt).values(next_attempt_at=utcnow()))
         db.session.commit()
-        attempts = len(calls)
-        wait_for(lambda n=attempts: len(calls) == n + 1)
+        if attempt == 2:
+            wait_for(lambda: attempts_of(poison) == 2)
     wait_for(lambda: scalar(sa.select(sa.func.count()).select_from(DeadLetter)) == 1)
-    assert calls == [poison] * 3
+    assert attempts_of(poison) is None
     assert exactly_once(ids)
     letter = db.session.scalars(sa.select(DeadLetter)).one()
     assert (letter.event_id, letter.attempts) == (poison, 3)
     output = app.test_cli_runner().invoke(args=["events", "status"]).output
     assert f"dead #{letter.id} offer.posted {poison} in effects after 3 attempts" in output
     assert "ValueError: cannot handle this one" in output
+
+
+def attempts_of(event_id: str) -> int | None:
+    """The failed attempts counted for an event, None once it has no retry pending."""
+    return scalar(sa.select(HandlerAttempt.attempts).where(HandlerAttempt.event_id == event_id))
 
 
 # ---------------------------------------------------------------- 6. the database goes away

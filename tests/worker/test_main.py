@@ -79,7 +79,7 @@ def test_sigterm_stops_every_part_and_logs_are_json_lines(fs_bus, tmp_path):
 def test_sigterm_finishes_the_message_in_hand_then_stops(bus, tmp_path, workers):
     ids = bus.record(3)
     publish_all(bus)
-    worker = spawn(workers, bus, tmp_path, "hold", "consume")
+    worker = spawn(workers, bus, tmp_path, "hold", "consume", BROKER_BATCH=1)
     wait_for(lambda: worker.reached("holding"))
     worker.process.send_signal(signal.SIGTERM)
     (worker.markers / "release").touch()

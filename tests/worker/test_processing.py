@@ -13,7 +13,7 @@ from coalition.models.base import utcnow
 from coalition.models.events import DeadLetter, HandlerAttempt, InboxMessage
 from tests.conftest import count
 from tests.worker.support import create_effects, effect_counts, effects_table, recorder
-from worker.processing import Outcome, RetryPolicy, process
+from worker.processing import Outcome, RetryPolicy, process, process_batch
 
 POLICY = RetryPolicy(max_attempts=3, base=1.0, cap=10.0)
 
@@ -138,3 +138,35 @@ def test_when_the_failure_cannot_be_written_the_message_is_requeued(monkeypatch)
     table = {"effects": {"offer.posted": [failing]}}
     assert process(db.session, "effects", body, table, POLICY).outcome is Outcome.REQUEUE
     assert count(HandlerAttempt) == 0 and count(InboxMessage) == 0
+
+
+def test_a_batch_commits_every_effect_together():
+    bodies = [envelope() for _ in range(5)]
+    results = process_batch(db.session, "effects", bodies, effects_table(), POLICY)
+    assert [r.outcome for r in results] == [Outcome.DONE] * 5
+    assert effect_counts() == {b["id"]: 1 for b in bodies}
+    assert count(InboxMessage) == 5
+
+
+def test_a_batch_with_a_duplicate_falls_back_to_one_by_one():
+    done = envelope()
+    process(db.session, "effects", done, effects_table(), POLICY)
+    fresh = envelope()
+    results = process_batch(db.session, "effects", [fresh, done, fresh], effects_table(), POLICY)
+    assert [r.outcome for r in results] == [Outcome.DONE, Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert effect_counts() == {done["id"]: 1, fresh["id"]: 1}
+
+
+def test_a_failure_in_a_batch_only_fails_its_own_message():
+    def picky(session, event):
+        if event.data["id"] == "bad":
+            raise RuntimeError("bad one")
+        recorder("effects")(session, event)
+
+    good, bad = envelope(), envelope()
+    bad["data"] = {"id": "bad"}
+    table = {"effects": {"offer.posted": [picky]}}
+    results = process_batch(db.session, "effects", [good, bad, envelope()], table, POLICY)
+    assert [r.outcome for r in results] == [Outcome.DONE, Outcome.RETRY, Outcome.DONE]
+    assert len(effect_counts()) == 2 and bad["id"] not in effect_counts()
+    assert db.session.get(HandlerAttempt, (bad["id"], "effects")).attempts == 1

@@ -25,7 +25,7 @@ def prometheus_metrics() -> Any:
     """Prometheus text: backlog, ages, publish and handle timings, dead letters."""
     if not _may_scrape():
         abort(401 if current_app.config.get("METRICS_TOKEN") else 403)
-    status = events_status(db.session, default_handlers(current_app.config))
+    status = events_status(db.session(), default_handlers(current_app.config))
     db.session.rollback()
     return Response(metrics.render(status), mimetype="text/plain; version=0.0.4")
 
@@ -46,7 +46,7 @@ def _may_scrape() -> bool:
 @coordinator_required
 def events_page() -> Any:
     """The backlog figures and the dead letters, each with a replay button."""
-    status = events_status(db.session, default_handlers(current_app.config))
+    status = events_status(db.session(), default_handlers(current_app.config))
     return render_template("ops/events.html", status=status)
 
 
@@ -58,7 +58,7 @@ def replay_dead_letter(letter_id: int) -> Any:
         current_app.config, default_handlers(current_app.config), path="replay"
     )
     try:
-        letters = replay(db.session, publisher, str(letter_id))
+        letters = replay(db.session(), publisher, str(letter_id))
     except ReplayError as exc:
         db.session.rollback()
         abort(exc.status, str(exc))
