@@ -68,7 +68,9 @@ chromium:
 
 bench: install
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/events.py
+	$(BIN)/python bench/digests.py
 
 format: install
 	$(BIN)/ruff format .
