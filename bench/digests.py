@@ -45,9 +45,13 @@ from coalition.notify.mail import parse_smtp_url  # noqa: E402
 from coalition.seeds import SEEDS  # noqa: E402
 from coalition.services.digests import DigestRun  # noqa: E402
 
-BOROUGHS = [("Manhattan", 40.7831, -73.9712), ("Brooklyn", 40.6782, -73.9442),
-            ("Queens", 40.7282, -73.7949), ("Bronx", 40.8448, -73.8648),
-            ("Staten Island", 40.5795, -74.1502)]  # fmt: skip
+BOROUGHS = [
+    ("Manhattan", 40.7831, -73.9712),
+    ("Brooklyn", 40.6782, -73.9442),
+    ("Queens", 40.7282, -73.7949),
+    ("Bronx", 40.8448, -73.8648),
+    ("Staten Island", 40.5795, -74.1502),
+]
 ZONES = ["America/New_York"] * 18 + ["America/Chicago", "America/Los_Angeles"]
 SERVER = """
 import sys, time
@@ -130,11 +134,19 @@ def _organizations(rng: random.Random, n: int) -> list[dict[str, Any]]:
     rows = []
     for i in range(n):
         borough, lat, lon = rng.choice(BOROUGHS)
-        rows.append(dict(
-            name=f"Harm Reduction Org {i}", slug=f"org-{i}", type="syringe_service_program",
-            borough=borough, lat=lat + rng.gauss(0, 0.04), lon=lon + rng.gauss(0, 0.04),
-            timezone=rng.choice(ZONES), status="active", discreet_wording=rng.random() < 0.1,
-        ))  # fmt: skip
+        rows.append(
+            dict(
+                name=f"Harm Reduction Org {i}",
+                slug=f"org-{i}",
+                type="syringe_service_program",
+                borough=borough,
+                lat=lat + rng.gauss(0, 0.04),
+                lon=lon + rng.gauss(0, 0.04),
+                timezone=rng.choice(ZONES),
+                status="active",
+                discreet_wording=rng.random() < 0.1,
+            )
+        )
     for row, org_id in zip(rows, insert(Organization, rows), strict=True):
         row["id"] = org_id
     return rows
@@ -146,17 +158,32 @@ def _people(rng: random.Random, orgs: list[dict[str, Any]], recipients: int) -> 
     rows, homes = [], []
     for i in range(members + 20):
         org = rng.choice(orgs) if i < members else None
-        rows.append(dict(email=f"person{i}@example.org", name=f"Person {i}",
-                         organization_id=org["id"] if org else None, org_role="member",
-                         coalition_role=None if org else "coordinator", disabled=False))  # fmt: skip
+        rows.append(
+            dict(
+                email=f"person{i}@example.org",
+                name=f"Person {i}",
+                organization_id=org["id"] if org else None,
+                org_role="member",
+                coalition_role=None if org else "coordinator",
+                disabled=False,
+            )
+        )
         homes.append(org)
     return list(zip(insert(User, rows), homes, strict=True))
 
 
-def _filters(rng: random.Random, org: dict[str, Any] | None, categories: list[Any]) -> dict:
+def _filters(
+    rng: random.Random, org: dict[str, Any] | None, categories: list[Any]
+) -> dict[str, Any]:
     """What one person asks their digest for."""
-    values: dict[str, Any] = dict(kinds=[], categories=[], max_distance_km=None, scope="coalition",
-                                  neutral_wording=False, send_empty=rng.random() < 0.05)  # fmt: skip
+    values: dict[str, Any] = dict(
+        kinds=[],
+        categories=[],
+        max_distance_km=None,
+        scope="coalition",
+        neutral_wording=False,
+        send_empty=rng.random() < 0.05,
+    )
     if rng.random() < 0.3:
         values["kinds"] = [rng.choice(["supply", "staffing"])]
     if rng.random() < 0.3:
@@ -169,7 +196,14 @@ def _filters(rng: random.Random, org: dict[str, Any] | None, categories: list[An
     return values
 
 
-def _subscriptions(rng, users, orgs, categories, recipients, now) -> None:  # type: ignore[no-untyped-def]
+def _subscriptions(
+    rng: random.Random,
+    users: list[Any],
+    orgs: list[dict[str, Any]],
+    categories: list[Any],
+    recipients: int,
+    now: datetime,
+) -> None:
     """One subscription per person, and the rest email-only recipients."""
     confirmed = now - timedelta(days=30)
     rows = []
@@ -179,18 +213,31 @@ def _subscriptions(rng, users, orgs, categories, recipients, now) -> None:  # ty
             who = dict(user_id=user_id, email=None, organization_id=None)
         else:
             org = rng.choice(orgs) if rng.random() < 0.8 else None
-            who = dict(user_id=None, email=f"board{i}@example.org",
-                       organization_id=org["id"] if org else None)  # fmt: skip
+            who = dict(
+                user_id=None,
+                email=f"board{i}@example.org",
+                organization_id=org["id"] if org else None,
+            )
         weekly = rng.random() < 0.2
-        rows.append(dict(**who, name=f"Reader {i}", confirmed_at=confirmed, active=True,
-                         frequency="weekly" if weekly else "daily", weekday=rng.randint(0, 6),
-                         hour=rng.choice([6, 7, 8, 8, 8, 9, 17]),
-                         timezone=org["timezone"] if org else "America/New_York",
-                         **_filters(rng, org, categories)))  # fmt: skip
+        rows.append(
+            dict(
+                **who,
+                name=f"Reader {i}",
+                confirmed_at=confirmed,
+                active=True,
+                frequency="weekly" if weekly else "daily",
+                weekday=rng.randint(0, 6),
+                hour=rng.choice([6, 7, 8, 8, 8, 9, 17]),
+                timezone=org["timezone"] if org else "America/New_York",
+                **_filters(rng, org, categories),
+            )
+        )
     insert(DigestSubscription, rows)
 
 
-def _listings(rng, orgs, categories, now) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _listings(
+    rng: random.Random, orgs: list[dict[str, Any]], categories: list[Any], now: datetime
+) -> list[dict[str, Any]]:
     """Older listings, and 300 posted in the last day."""
     rows = []
     for i in range(2400):
@@ -200,16 +247,33 @@ def _listings(rng, orgs, categories, now) -> list[dict[str, Any]]:  # type: igno
         new = i < 300
         created = now - timedelta(hours=rng.uniform(0, 23) if new else rng.uniform(25, 24 * 20))
         supply = kind.value == "supply"
-        rows.append(dict(
-            organization_id=org["id"], direction="offer" if offer else "request", kind=kind.value,
-            category_id=category_id, quantity=rng.randint(5, 500), reserved=0, fulfilled=0,
-            lat=org["lat"], lon=org["lon"], max_distance_km=rng.choice([10.0, 25.0, 50.0]),
-            notes="", visibility="coordinators" if rng.random() < 0.1 else "coalition",
-            status="open", urgency=None if offer else rng.choice(["critical", "high", "normal"]),
-            expires_on=(now.date() + timedelta(days=rng.randint(3, 200))) if offer and supply else None,
-            need_by=None if offer else now.date() + timedelta(days=rng.randint(3, 30)),
-            credentials=[], languages=[], windows=[], created_at=created, updated_at=created,
-        ))  # fmt: skip
+        rows.append(
+            dict(
+                organization_id=org["id"],
+                direction="offer" if offer else "request",
+                kind=kind.value,
+                category_id=category_id,
+                quantity=rng.randint(5, 500),
+                reserved=0,
+                fulfilled=0,
+                lat=org["lat"],
+                lon=org["lon"],
+                max_distance_km=rng.choice([10.0, 25.0, 50.0]),
+                notes="",
+                visibility="coordinators" if rng.random() < 0.1 else "coalition",
+                status="open",
+                urgency=None if offer else rng.choice(["critical", "high", "normal"]),
+                expires_on=(now.date() + timedelta(days=rng.randint(3, 200)))
+                if offer and supply
+                else None,
+                need_by=None if offer else now.date() + timedelta(days=rng.randint(3, 30)),
+                credentials=[],
+                languages=[],
+                windows=[],
+                created_at=created,
+                updated_at=created,
+            )
+        )
     for row, listing_id in zip(rows, insert(Listing, rows), strict=True):
         row["id"] = listing_id
     return rows
@@ -226,10 +290,23 @@ def _matches(rng: random.Random, listings: list[dict[str, Any]], now: datetime) 
         offer = rng.choice(offers)
         request = rng.choice([r for r in requests[:400] if r["kind"] == offer["kind"]] or requests)
         received = now - timedelta(hours=rng.uniform(1, 22)) if state == "fulfilled" else None
-        rows.append(dict(offer_id=offer["id"], request_id=request["id"], quantity=rng.randint(1, 40),
-                         state=state, source="greedy", value_per_unit=1.0, distance_km=5.0,
-                         explanation={}, reason="", received_at=received, closed_by="",
-                         created_at=now - timedelta(days=2), updated_at=now))  # fmt: skip
+        rows.append(
+            dict(
+                offer_id=offer["id"],
+                request_id=request["id"],
+                quantity=rng.randint(1, 40),
+                state=state,
+                source="greedy",
+                value_per_unit=1.0,
+                distance_km=5.0,
+                explanation={},
+                reason="",
+                received_at=received,
+                closed_by="",
+                created_at=now - timedelta(days=2),
+                updated_at=now,
+            )
+        )
     insert(Match, rows)
 
 
@@ -261,11 +338,16 @@ def baseline(app: Any, server: SmtpServer, count: int, size: int) -> float:
 
 def make_app(database_url: str, smtp_port: int, folder: Path) -> Any:
     """The app on the benchmark's database and SMTP server."""
-    return create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url, "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "SECRET_KEY": "bench", "BASE_URL": "https://coalition.example.org",
-        "BROKER_FOLDER": str(folder / "queue"), "EVENTS_NUDGE": False,
-    })  # fmt: skip
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "SECRET_KEY": "bench",
+            "BASE_URL": "https://coalition.example.org",
+            "BROKER_FOLDER": str(folder / "queue"),
+            "EVENTS_NUDGE": False,
+        }
+    )
 
 
 def postgres_url(base: str) -> str:
@@ -313,7 +395,15 @@ def main() -> None:
     print_figures(args, setup, elapsed, report, delivered, average, base)
 
 
-def print_figures(args, setup, elapsed, report, delivered, average, base) -> None:  # type: ignore[no-untyped-def]
+def print_figures(
+    args: argparse.Namespace,
+    setup: float,
+    elapsed: float,
+    report: Any,
+    delivered: int,
+    average: int,
+    base: float,
+) -> None:
     """The table."""
     database = "PostgreSQL" if args.postgres else "SQLite"
     sent_rate = report.sent / elapsed if elapsed else 0.0
@@ -321,12 +411,16 @@ def print_figures(args, setup, elapsed, report, delivered, average, base) -> Non
     base_rate = report.sent / base if base else 0.0
     print(f"digests benchmark: {args.recipients} recipients, {database}, {date.today()}")
     print(f"  coalition built in {setup:.1f} s")
-    print(f"  scheduled {report.scheduled}: sent {report.sent}, empty skipped {report.skipped}, "
-          f"retrying {report.retrying}, failed {report.failed} (rows marked sent: {delivered})")  # fmt: skip
+    print(
+        f"  scheduled {report.scheduled}: sent {report.sent}, empty skipped {report.skipped}, "
+        f"retrying {report.retrying}, failed {report.failed} (rows marked sent: {delivered})"
+    )
     print(f"  average message: {average / 1024:.1f} KiB")
     print(f"  {'':32} {'seconds':>8} {'msg/s':>8}")
-    print(f"  {'digests (schedule+render+send)':32} {elapsed:8.2f} {sent_rate:8.0f}"
-          f"   ({handled_rate:.0f} recipients/s)")  # fmt: skip
+    print(
+        f"  {'digests (schedule+render+send)':32} {elapsed:8.2f} {sent_rate:8.0f}"
+        f"   ({handled_rate:.0f} recipients/s)"
+    )
     print(f"  {'baseline (pre-rendered, 1 conn)':32} {base:8.2f} {base_rate:8.0f}")
     print(f"  ratio digests/baseline: {elapsed / base if base else float('inf'):.2f}x the time")
     verdict = "MET" if elapsed < 60 and report.scheduled == args.recipients else "NOT MET"

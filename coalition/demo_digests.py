@@ -48,8 +48,8 @@ def _member(session: Session, org: Any) -> User | None:
     people = session.scalars(
         sa.select(User).where(User.organization_id == org.id).order_by(User.id)
     ).all()
-    members = [p for p in people if p.org_role == OrgRole.MEMBER]
-    return (members or list(people) or [None])[0]
+    members = [p for p in people if p.org_role == OrgRole.MEMBER] or list(people)
+    return members[0] if members else None
 
 
 def _subscription(user: User, since: Any) -> DigestSubscription:

@@ -136,7 +136,9 @@ class DigestSend(db.Model):
 
     __tablename__ = "digest_sends"
     __table_args__ = (
-        UniqueConstraint("subscription_id", "period_key", name="uq_digest_sends_subscription_period"),
+        UniqueConstraint(
+            "subscription_id", "period_key", name="uq_digest_sends_subscription_period"
+        ),
         Index("ix_digest_sends_state_next", "state", "next_attempt_at"),
     )
 

@@ -224,6 +224,7 @@ class Snapshot:
         self._candidates: dict[
             tuple[Viewer, datetime, datetime], list[tuple[ListingRow, float | None]]
         ] = {}
+        self.sections: dict[tuple[Any, ...], tuple[Section, Section]] = {}
 
     def covers(self, since: datetime, until: datetime) -> bool:
         """Whether a window lies within what this snapshot loaded."""
@@ -587,6 +588,20 @@ def _links(links: Links, recipient: Recipient) -> dict[str, str]:
 
 
 def _new_listings(
+    snapshot: Snapshot, recipient: Recipient, since: datetime, until: datetime
+) -> tuple[Section, Section]:
+    """New offers and requests for the recipient; readers with the same view, window,
+    filters and wording share one result."""
+    key = (
+        recipient.viewer, since, until, recipient.kinds, recipient.categories,
+        recipient.max_distance_km, recipient.scope, recipient.neutral,
+    )  # fmt: skip
+    if key not in snapshot.sections:
+        snapshot.sections[key] = _filter_listings(snapshot, recipient, since, until)
+    return snapshot.sections[key]
+
+
+def _filter_listings(
     snapshot: Snapshot, recipient: Recipient, since: datetime, until: datetime
 ) -> tuple[Section, Section]:
     """New offers and new requests that pass the recipient's filters and visibility."""

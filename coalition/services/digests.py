@@ -1,11 +1,13 @@
 """Digest subscriptions and sends: due periods, exactly-once claims, retries with backoff.
 
 A digest for (subscription, period) exists once: its `digest_sends` row is inserted under a
-unique key, so any number of schedulers insert it at most once. A worker sends only rows it
+unique key, so any number of schedulers insert it at most once, and its window of time is
+fixed then (windows follow one another without gap or overlap). A worker sends only rows it
 claimed by moving them from pending to sending with a conditional UPDATE that stamps its claim
 token and a lease; a crashed worker's rows become claimable again when the lease runs out.
-Each delivered message is recorded (and committed) right after the SMTP server took it, and
-every attempt at a period's digest carries the same Message-ID.
+Delivered messages are recorded (committed) as soon as the SMTP server has taken them, and
+every attempt at a period's digest carries the same Message-ID, so the copy a crash between
+the two could cause is recognisable as one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
@@ -66,18 +68,10 @@ FILTER_FIELDS = (
     "send_empty",
     "timezone",
 )
-SETTING_FIELDS = (
-    "frequency",
-    "weekday",
-    "hour",
-    "timezone",
-    "kinds",
-    "categories",
-    "max_distance_km",
-    "scope",
-    "neutral_wording",
-    "send_empty",
-)
+# Hot-path updates run on the tables: Core statements skip the ORM's bulk-update
+# bookkeeping, which costs more than the UPDATE itself when it runs once per message.
+SENDS = DigestSend.__table__
+SUBSCRIPTIONS = DigestSubscription.__table__
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -87,6 +81,37 @@ def setting(name: str) -> Any:
 
 
 # ---------------------------------------------------------------- periods
+
+
+SCHEDULE_FIELDS = ("frequency", "weekday", "hour", "timezone", "confirmed_at", "last_period_end")
+
+
+class Schedule(Protocol):
+    """When a subscription's digests are due: a subscription, or a row of its columns."""
+
+    @property
+    def frequency(self) -> DigestFrequency:
+        """Daily or weekly."""
+
+    @property
+    def weekday(self) -> int:
+        """Monday is 0."""
+
+    @property
+    def hour(self) -> int:
+        """Local hour."""
+
+    @property
+    def timezone(self) -> str:
+        """IANA name."""
+
+    @property
+    def confirmed_at(self) -> datetime | None:
+        """Since when it is due."""
+
+    @property
+    def last_period_end(self) -> datetime | None:
+        """Where the next window starts."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +164,7 @@ def current_period(
     return Period(period_key(frequency, today), local_moment(day, hour, tz))
 
 
-def due_period(sub: DigestSubscription, now: datetime) -> Period | None:
+def due_period(sub: Schedule, now: datetime) -> Period | None:
     """The period whose digest is due now, if any (never one that began before subscribing)."""
     period = current_period(sub.frequency, sub.weekday, sub.hour, sub.timezone, now)
     if period.due_at > now or sub.confirmed_at is None or period.due_at < sub.confirmed_at:
@@ -147,12 +172,12 @@ def due_period(sub: DigestSubscription, now: datetime) -> Period | None:
     return period
 
 
-def window_start(sub: DigestSubscription, end: datetime) -> datetime:
+def window_start(sub: Schedule, end: datetime) -> datetime:
     """Since the last digest, or one period back for the first."""
     return sub.last_period_end or end - period_length(sub.frequency)
 
 
-def next_due(sub: DigestSubscription, now: datetime) -> datetime | None:
+def next_due(sub: Schedule, now: datetime) -> datetime | None:
     """When the next digest is due after `now` (for the settings page)."""
     tz = zone(sub.timezone)
     today = now.astimezone(tz).date()
@@ -242,9 +267,9 @@ def save_user_subscription(
         session.flush()
         audit(session, user, "digest.subscribed", sub, values)
         return sub
+    if not sub.active:  # back after a pause: start afresh, not from the last digest
+        values = {**values, "last_period_end": None, "confirmed_at": utcnow()}
     changes = diff(sub, {**values, "active": True, "unsubscribed_at": None})
-    if sub.confirmed_at is None:
-        sub.confirmed_at = utcnow()
     session.flush()
     if changes:
         audit(session, user, "digest.updated", sub, changes)
@@ -309,6 +334,7 @@ def _set_recipient(
     sub.active = True
     sub.unsubscribed_at = None
     sub.confirmed_at = None
+    sub.last_period_end = None
     sub.confirmation_sent_at = utcnow()
 
 
@@ -424,7 +450,11 @@ def receiving_query() -> sa.Select[Any]:
         DigestSubscription.organization_id.is_(None), sub_org.status == OrgStatus.ACTIVE
     )
     return (
-        sa.select(DigestSubscription, sa.func.coalesce(User.email, DigestSubscription.email))
+        sa.select(
+            DigestSubscription.id,
+            *(getattr(DigestSubscription, name) for name in SCHEDULE_FIELDS),
+            sa.func.coalesce(User.email, DigestSubscription.email).label("address"),
+        )
         .outerjoin(User, DigestSubscription.user_id == User.id)
         .outerjoin(user_org, User.organization_id == user_org.id)
         .outerjoin(sub_org, DigestSubscription.organization_id == sub_org.id)
@@ -443,14 +473,14 @@ def due_rows(session: Session, now: datetime, force: bool = False) -> list[DueRo
     A digest covers what happened from the end of the previous one until it is composed.
     """
     candidates = []
-    for sub, address in session.execute(receiving_query()):
+    for sub in session.execute(receiving_query()):
         period = (
             current_period(sub.frequency, sub.weekday, sub.hour, sub.timezone, now)
             if force
             else due_period(sub, now)
         )
         if period is not None:
-            candidates.append(DueRow(sub.id, period.key, window_start(sub, now), now, address))
+            candidates.append(DueRow(sub.id, period.key, window_start(sub, now), now, sub.address))
     existing = _existing_keys(session, {row.period_key for row in candidates})
     return [r for r in candidates if (r.subscription_id, r.period_key) not in existing]
 
@@ -468,17 +498,20 @@ def _existing_keys(session: Session, keys: set[str]) -> set[tuple[int, str]]:
 
 
 def schedule_due(session: Session, now: datetime, force: bool = False) -> int:
-    """Insert the send rows of every digest due now; another scheduler's rows are kept."""
-    rows = due_rows(session, now, force)
-    inserted = insert_sends(session, rows, now)
+    """Insert the send rows of every digest due now; another scheduler's rows are kept.
+
+    Each subscription's next window starts where the inserted one ends, so windows are
+    contiguous whatever happens to a send; a retry sends its own window again.
+    """
+    inserted = insert_sends(session, due_rows(session, now, force), now)
+    _advance(session, inserted)
     if inserted:
-        emit(
-            session, names.DIGEST_DUE, {"count": inserted, "at": now.isoformat()}, "system:digests"
-        )
-    return inserted
+        data = {"count": len(inserted), "at": now.isoformat()}
+        emit(session, names.DIGEST_DUE, data, "system:digests")
+    return len(inserted)
 
 
-def insert_sends(session: Session, rows: list[DueRow], now: datetime) -> int:
+def insert_sends(session: Session, rows: list[DueRow], now: datetime) -> list[DueRow]:
     """Insert pending rows; a row whose (subscription, period) exists already is skipped."""
     values = [
         {
@@ -496,12 +529,31 @@ def insert_sends(session: Session, rows: list[DueRow], now: datetime) -> int:
         for r in rows
     ]
     if not values:
-        return 0
+        return []
     insert = _dialect_insert(session)
     if insert is None:
-        return _insert_one_by_one(session, values)
-    statement = insert(DigestSend).on_conflict_do_nothing().returning(DigestSend.id)
-    return len(session.execute(statement, values).all())
+        keys = _insert_one_by_one(session, values)
+    else:
+        statement = insert(DigestSend).on_conflict_do_nothing()
+        returning = statement.returning(DigestSend.subscription_id, DigestSend.period_key)
+        keys = {(r[0], r[1]) for r in session.execute(returning, values)}
+    return [r for r in rows if (r.subscription_id, r.period_key) in keys]
+
+
+def _advance(session: Session, rows: list[DueRow]) -> None:
+    """Move each subscription's `last_period_end` to the end of its new window."""
+    if not rows:
+        return
+    last = SUBSCRIPTIONS.c.last_period_end
+    statement = (
+        SUBSCRIPTIONS.update()
+        .where(
+            SUBSCRIPTIONS.c.id == sa.bindparam("sub_id"),
+            sa.or_(last.is_(None), last < sa.bindparam("end")),
+        )
+        .values(last_period_end=sa.bindparam("end"))
+    )
+    session.execute(statement, [{"sub_id": r.subscription_id, "end": r.period_end} for r in rows])
 
 
 def _dialect_insert(session: Session) -> Callable[..., Any] | None:
@@ -518,14 +570,14 @@ def _dialect_insert(session: Session) -> Callable[..., Any] | None:
     return None
 
 
-def _insert_one_by_one(session: Session, values: list[dict[str, Any]]) -> int:
+def _insert_one_by_one(session: Session, values: list[dict[str, Any]]) -> set[tuple[int, str]]:
     """Elsewhere: one savepoint per row, a duplicate key's IntegrityError skips it."""
-    inserted = 0
+    inserted = set()
     for row in values:
         try:
             with session.begin_nested():
                 session.execute(sa.insert(DigestSend).values(**row))
-            inserted += 1
+            inserted.add((row["subscription_id"], row["period_key"]))
         except IntegrityError:
             continue
     return inserted
@@ -552,26 +604,31 @@ class Claim:
 
 
 def claim_batch(session: Session, now: datetime, limit: int, lease_seconds: float) -> Claim:
-    """Move up to `limit` claimable rows to sending under a new token (conditional UPDATE)."""
+    """Move up to `limit` claimable rows to sending under a new token (conditional UPDATE).
+
+    PostgreSQL locks the candidates first (`FOR UPDATE SKIP LOCKED`, so workers take
+    different rows); the UPDATE re-checks the state, which is what holds on SQLite.
+    """
     token = uuid.uuid4().hex
     lease_until = now + timedelta(seconds=lease_seconds)
-    candidates = (
+    candidates = session.scalars(
         sa.select(DigestSend.id)
         .where(_claimable(now))
         .order_by(DigestSend.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    if not candidates:
+        return Claim(token, [], lease_until)
     session.execute(
-        sa.update(DigestSend)
-        .where(DigestSend.id.in_(candidates.scalar_subquery()), _claimable(now))
+        SENDS.update()
+        .where(SENDS.c.id.in_(candidates), _claimable(now))
         .values(
             state=SendState.SENDING,
             claim_token=token,
             lease_expires_at=lease_until,
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
     )
     ids = session.scalars(
         sa.select(DigestSend.id).where(DigestSend.claim_token == token).order_by(DigestSend.id)
@@ -596,14 +653,13 @@ def extend_claim(session: Session, claim: Claim, now: datetime, lease_seconds: f
 def _finish(session: Session, send_id: int, token: str, **values: Any) -> bool:
     """Update a row we still hold; False when our claim was lost."""
     result = session.execute(
-        sa.update(DigestSend)
+        SENDS.update()
         .where(
-            DigestSend.id == send_id,
-            DigestSend.claim_token == token,
-            DigestSend.state == SendState.SENDING,
+            SENDS.c.id == send_id,
+            SENDS.c.claim_token == token,
+            SENDS.c.state == SendState.SENDING,
         )
         .values(claim_token=None, lease_expires_at=None, **values)
-        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         log.warning("digest send %s: claim lost before it was recorded", send_id)
@@ -611,44 +667,58 @@ def _finish(session: Session, send_id: int, token: str, **values: Any) -> bool:
     return True
 
 
-def _advance(session: Session, subscription_id: int, period_end: datetime) -> None:
-    """The next digest starts where this one ended."""
-    session.execute(
-        sa.update(DigestSubscription)
-        .where(
-            DigestSubscription.id == subscription_id,
-            sa.or_(
-                DigestSubscription.last_period_end.is_(None),
-                DigestSubscription.last_period_end < period_end,
-            ),
-        )
-        .values(last_period_end=period_end)
-        .execution_options(synchronize_session=False)
+class SendRef(Protocol):
+    """A send row, or a plain copy of one."""
+
+    @property
+    def id(self) -> int:
+        """The row's id."""
+
+    @property
+    def attempts(self) -> int:
+        """Attempts so far."""
+
+
+# Built once: recording deliveries is the hot path of a run.
+MARK_SENT = (
+    SENDS.update()
+    .where(
+        SENDS.c.id == sa.bindparam("b_id"),
+        SENDS.c.claim_token == sa.bindparam("b_token"),
+        SENDS.c.state == SendState.SENDING,
     )
+    .values(
+        state=SendState.SENT,
+        sent_at=sa.bindparam("b_sent_at"),
+        message_id=sa.bindparam("b_message_id"),
+        attempts=SENDS.c.attempts + 1,
+        last_error=None,
+        claim_token=None,
+        lease_expires_at=None,
+        updated_at=sa.bindparam("b_updated_at"),
+    )
+)
 
 
 def mark_sent(
-    session: Session, send: DigestSend, token: str, message_id: str, now: datetime
+    session: Session, delivered: list[tuple[SendRef, str]], token: str, now: datetime
 ) -> None:
-    """The SMTP server took the message."""
-    if _finish(
-        session,
-        send.id,
-        token,
-        state=SendState.SENT,
-        sent_at=now,
-        message_id=message_id,
-        attempts=DigestSend.attempts + 1,
-        last_error=None,
-        updated_at=now,
-    ):
-        _advance(session, send.subscription_id, send.period_end)
+    """The SMTP server took these messages (send, Message-ID): one statement for all."""
+    if not delivered:
+        return
+    params = [
+        {"b_id": send.id, "b_token": token, "b_message_id": message_id, "b_sent_at": now,
+         "b_updated_at": now}
+        for send, message_id in delivered
+    ]  # fmt: skip
+    result = session.execute(MARK_SENT, params)
+    if result.rowcount != len(params):  # type: ignore[attr-defined]
+        log.warning("%d digest sends lost their claim before being recorded", len(params))
 
 
-def mark_skipped(session: Session, send: DigestSend, token: str, now: datetime) -> None:
+def mark_skipped(session: Session, send: SendRef, token: str, now: datetime) -> None:
     """Nothing to say and the recipient did not ask for empty digests."""
-    if _finish(session, send.id, token, state=SendState.SKIPPED_EMPTY, updated_at=now):
-        _advance(session, send.subscription_id, send.period_end)
+    _finish(session, send.id, token, state=SendState.SKIPPED_EMPTY, updated_at=now)
 
 
 def backoff(attempts: int) -> float:
@@ -658,7 +728,7 @@ def backoff(attempts: int) -> float:
 
 
 def mark_retry(
-    session: Session, send: DigestSend, token: str, error: str, now: datetime, permanent: bool
+    session: Session, send: SendRef, token: str, error: str, now: datetime, permanent: bool
 ) -> SendState:
     """Try again later with backoff, or give up after a permanent refusal or too many tries."""
     attempts = send.attempts + 1
@@ -815,19 +885,32 @@ class DigestRun:
         return self.report
 
     def deliver(self, claim: Claim, mailer: render.Mailer) -> None:
-        """Render and send one claimed batch over one connection."""
+        """Render one claimed batch while a second thread sends it over one connection."""
         jobs = self.load(claim.ids)
         snapshot = self._snapshot(jobs)
-        for index, job in enumerate(jobs):
-            self._keep_lease(claim)
-            if not self._deliver_one(snapshot, job, claim, mailer):
-                rest = [j.id for j in jobs[index + 1 :]]
-                release(self.session, rest, claim.token, self.now + timedelta(seconds=backoff(1)))
-                self.session.commit()
-                self.report.released += len(rest)
-                self.progress(len(rest))
-                self.stopped = True
-                return
+        untried: list[Job] = []
+        with render.Pipeline(mailer) as pipeline:
+            for job in jobs:
+                if pipeline.broken.is_set():
+                    untried.append(job)
+                    continue
+                self._keep_lease(claim)
+                if rendered := self._render_or_skip(snapshot, job, claim):
+                    pipeline.submit(job, rendered)
+                self._record_all(pipeline.outcomes(), claim, untried)
+        self._record_all(pipeline.outcomes(), claim, untried)
+        self._release(untried, claim)
+
+    def _release(self, untried: list[Job], claim: Claim) -> None:
+        """Put back what was not tried because the server went away, and stop the run."""
+        if not untried:
+            return
+        until = self.now + timedelta(seconds=backoff(1))
+        release(self.session, [j.id for j in untried], claim.token, until)
+        self.session.commit()
+        self.report.released += len(untried)
+        self.progress(len(untried))
+        self.stopped = True
 
     def load(self, ids: list[int]) -> list[Job]:
         """The claimed rows with their readers and filters, in one query."""
@@ -844,7 +927,10 @@ class DigestRun:
                 self.app, self.links, row.subscription_id, row, row.recipient, row.name,
                 row.org_id, row.coalition_role,
             )  # fmt: skip
-            jobs.append(Job(*row[:6], reader))
+            jobs.append(
+                Job(row.id, row.subscription_id, row.period_key, row.period_start,
+                    row.period_end, row.attempts, reader)
+            )  # fmt: skip
         return jobs
 
     def _snapshot(self, jobs: list[Job]) -> render.Snapshot:
@@ -864,22 +950,22 @@ class DigestRun:
             extend_claim(self.session, claim, now, self.lease)
             self.session.commit()
 
-    def _deliver_one(
-        self, snapshot: render.Snapshot, job: Job, claim: Claim, mailer: render.Mailer
-    ) -> bool:
-        """Send one digest and record the outcome; False when the connection is gone."""
+    def _render_or_skip(
+        self, snapshot: render.Snapshot, job: Job, claim: Claim
+    ) -> render.Rendered | None:
+        """The message to send; an empty digest or a rendering error is recorded instead."""
         try:
             rendered = self._render(snapshot, job)
         except Exception as exc:  # noqa: BLE001 - one bad digest must not stop the batch
             log.exception("digest %s could not be rendered", job.id)
-            self._record_failure(job, claim, render.DeliveryError("transient", repr(exc)))
-            return True
-        if rendered is not None:
-            return self._send(rendered, job, claim, mailer)
-        mark_skipped(self.session, job, claim.token, self.now)
-        self.report.skipped += 1
-        self._commit_one()
-        return True
+            self._note_failure(job, claim, render.DeliveryError("transient", repr(exc)))
+            self._commit()
+            return None
+        if rendered is None:
+            mark_skipped(self.session, job, claim.token, self.now)
+            self.report.skipped += 1
+            self._commit()
+        return rendered
 
     def _render(self, snapshot: render.Snapshot, job: Job) -> render.Rendered | None:
         """The message, or None for an empty digest nobody asked for."""
@@ -889,21 +975,28 @@ class DigestRun:
         message_id = render.digest_message_id(self.app, job.subscription_id, job.period_key)
         return render.build_digest_message(self.app, self.templates, content, message_id)
 
-    def _send(
-        self, rendered: render.Rendered, job: Job, claim: Claim, mailer: render.Mailer
-    ) -> bool:
-        """Hand the message to SMTP and record what happened."""
-        try:
-            mailer.send(rendered)
-        except render.DeliveryError as error:
-            self._record_failure(job, claim, error)
-            return error.kind != "connection"
-        mark_sent(self.session, job, claim.token, rendered.message_id, utcnow())
-        self.report.sent += 1
-        self._commit_one()
-        return True
+    def _record_all(self, outcomes: list[render.Outcome], claim: Claim, untried: list[Job]) -> None:
+        """Record what the SMTP server did with the messages finished since the last look.
 
-    def _record_failure(self, job: Job, claim: Claim, error: render.DeliveryError) -> None:
+        One commit covers them: they are already delivered, so waiting for the next one
+        would only widen the window in which a crash could send a digest twice.
+        """
+        delivered, failed = [], 0
+        for outcome in outcomes:
+            if outcome.error is None:
+                delivered.append((outcome.key, outcome.message.message_id))
+            elif outcome.error.kind == render.UNTRIED:
+                untried.append(outcome.key)
+            else:
+                self._note_failure(outcome.key, claim, outcome.error)
+                self.stopped = self.stopped or outcome.error.kind == "connection"
+                failed += 1
+        mark_sent(self.session, delivered, claim.token, utcnow())
+        self.report.sent += len(delivered)
+        if delivered or failed:
+            self._commit(len(delivered) + failed)
+
+    def _note_failure(self, job: Job, claim: Claim, error: render.DeliveryError) -> None:
         """Retry later, or fail for good; visible on the coordinators' page."""
         permanent = error.kind == "permanent"
         state = mark_retry(self.session, job, claim.token, error.message, self.now, permanent)
@@ -912,12 +1005,11 @@ class DigestRun:
         else:
             self.report.retrying += 1
         self.report.errors.append(f"{job.reader.address}: {error.message}")
-        self._commit_one()
 
-    def _commit_one(self) -> None:
-        """Make one outcome durable before the next message goes out."""
+    def _commit(self, finished: int = 1) -> None:
+        """Make outcomes durable before more messages go out."""
         self.session.commit()
-        self.progress(1)
+        self.progress(finished)
 
 
 def make_recipient(

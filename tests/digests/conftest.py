@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 
 import pytest
@@ -36,9 +37,9 @@ class FlakySmtp(SmtpInbox):
         return await super().handle_DATA(server, session, envelope)
 
     def addresses(self) -> list[str]:
-        """Every To address received, in order (repeats included)."""
+        """Every To address received, in order (repeats included), without the names."""
         with self.lock:
-            return [str(m["To"]) for m in self.messages]
+            return [parseaddr(str(m["To"]))[1] for m in self.messages]
 
 
 @pytest.fixture

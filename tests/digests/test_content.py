@@ -79,17 +79,12 @@ def test_only_active_confirmed_subscribers_of_active_organizations_receive(
     subscribe(None, email="unconfirmed@board.example.org", confirmed_at=None)
     subscribe(world.harlem_admin, active=False, unsubscribed_at=utcnow())
     subscribe(world.bushwick_member)
-    world.bushwick.status = OrgStatus.SUSPENDED  # its people (and its offer) stay out
+    world.bushwick.status = OrgStatus.SUSPENDED  # its people and its recipients stay out
     db.session.commit()
 
     run(utcnow() + timedelta(minutes=1))
 
-    assert sorted(smtp.addresses()) == sorted(
-        [
-            f"{world.harlem_member.name} <hana@harlem.example.org>",
-            f"{world.coordinator.name} <cora@coalition.example.org>",
-        ]
-    )
+    assert sorted(smtp.addresses()) == ["cora@coalition.example.org", "hana@harlem.example.org"]
 
 
 def test_nobody_sees_a_listing_outside_its_visibility(world: World, smtp: FlakySmtp) -> None:
@@ -158,11 +153,11 @@ def test_an_empty_digest_is_skipped_unless_asked_for(world: World, smtp: FlakySm
     report = run(utcnow() + timedelta(minutes=1))
 
     assert (report.sent, report.skipped) == (1, 1)
-    assert smtp.addresses() == [f"{world.bushwick_member.name} <bo@bushwick.example.org>"]
+    assert smtp.addresses() == ["bo@bushwick.example.org"]
     states = dict(db.session.execute(sa.select(DigestSend.subscription_id, DigestSend.state)).all())
     assert states == {quiet.id: SendState.SKIPPED_EMPTY, wants_it.id: SendState.SENT}
     _, plain, _ = digest_of(smtp, "bo@bushwick.example.org")
-    assert "No new offers." in plain
+    assert "No offers that match your settings." in plain
 
 
 def test_listings_are_new_since_the_last_digest(world: World, smtp: FlakySmtp) -> None:

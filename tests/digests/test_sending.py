@@ -24,6 +24,7 @@ from tests.digests.conftest import FlakySmtp, World, run, subscribe
 from tests.factories import UserFactory
 
 REFUSE = "451 4.3.0 Mailbox busy, try again later"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def many_subscribers(world: World, n: int) -> list[str]:
@@ -54,7 +55,7 @@ def busy_world(world: World) -> tuple[World, list[str]]:
 
 
 def test_a_second_run_or_a_restart_sends_nothing_twice(
-    busy_world: tuple[World, list[str]], smtp: FlakySmtp
+    busy_world: tuple[World, list[str]], smtp: FlakySmtp, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, addresses = busy_world
     now = utcnow() + timedelta(minutes=1)
@@ -67,6 +68,7 @@ def test_a_second_run_or_a_restart_sends_nothing_twice(
     assert received(smtp) == sorted(addresses)
     assert count(DigestSend) == 12 and states() == [SendState.SENT] * 12
     assert count(OutboxEvent) == 1  # one digest.due for the one scheduling pass
+    assert "lost their claim" not in caplog.text  # every delivery was recorded as ours
 
 
 def in_threads(app: Any, now: datetime, workers: int) -> list[Any]:
@@ -127,7 +129,7 @@ def test_two_worker_processes_send_each_digest_once(
     db.session.commit()
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "digests", "send", "--now"]
     processes = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=120) for p in processes]
@@ -156,7 +158,7 @@ def test_a_crashed_workers_claim_is_sent_once_after_its_lease(
     assert later.sent == 5
     assert len(smtp.messages) == 12 and len(set(received(smtp))) == 12
     assert states() == [SendState.SENT] * 12
-    assert claim.ids == sorted(claim.ids)
+    assert len(claim.ids) == 5
 
 
 def test_a_refusing_server_delays_digests_but_loses_none(
@@ -243,9 +245,46 @@ def test_inserting_an_existing_period_again_is_skipped_on_any_database(
 ) -> None:
     now = utcnow()
     rows = service.due_rows(db.session, now, force=True)
-    assert service.insert_sends(db.session, rows, now) == 12
-    assert service.insert_sends(db.session, rows, now) == 0  # ON CONFLICT DO NOTHING
+    assert service.insert_sends(db.session, rows, now) == rows
+    assert service.insert_sends(db.session, rows, now) == []  # ON CONFLICT DO NOTHING
     monkeypatch.setattr(service, "_dialect_insert", lambda session: None)
-    assert service.insert_sends(db.session, rows, now) == 0  # IntegrityError, row by row
+    assert service.insert_sends(db.session, rows, now) == []  # IntegrityError, row by row
+    first = rows[0].subscription_id
+    db.session.execute(sa.delete(DigestSend).where(DigestSend.subscription_id == first))
+    assert service.insert_sends(db.session, rows, now) == rows[:1]
     db.session.commit()
     assert count(DigestSend) == 12
+
+
+def test_each_window_starts_where_the_last_one_ended(world: World, smtp: FlakySmtp) -> None:
+    sub = subscribe(world.harlem_member, send_empty=True)
+    first_at = service.next_due(sub, utcnow())
+    run(first_at, force=False)
+    second_at = service.next_due(sub, first_at)
+    run(second_at, force=False)
+    run(second_at + timedelta(hours=3), force=False)  # nothing more for that day
+
+    windows = db.session.execute(
+        sa.select(DigestSend.period_start, DigestSend.period_end).order_by(DigestSend.id)
+    ).all()
+    assert windows == [(first_at - timedelta(days=1), first_at), (first_at, second_at)]
+    db.session.refresh(sub)
+    assert sub.last_period_end == second_at and len(smtp.messages) == 2
+
+
+def test_a_worker_that_lost_its_claim_does_not_overwrite_the_row(
+    busy_world: tuple[World, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    now = utcnow()
+    service.schedule_due(db.session, now, force=True)
+    mine = service.claim_batch(db.session, now, limit=1, lease_seconds=60)
+    later = now + timedelta(minutes=2)  # my lease ran out; another worker took the row
+    theirs = service.claim_batch(db.session, later, limit=1, lease_seconds=60)
+    assert mine.ids == theirs.ids
+
+    send = db.session.get(DigestSend, mine.ids[0])
+    service.mark_sent(db.session, [(send, "<mine@x>")], mine.token, later)
+
+    db.session.refresh(send)
+    assert send.state == SendState.SENDING and send.claim_token == theirs.token
+    assert "lost their claim" in caplog.text

@@ -91,9 +91,12 @@ def test_stopping_and_subscribing_again(world: World, login: Any) -> None:
     assert member.post("/digests/settings/stop").status_code == 302
     sub = db.session.scalar(sa.select(DigestSubscription))
     assert not sub.active and sub.unsubscribed_at is not None
+    sub.last_period_end = utcnow() - timedelta(days=40)
+    db.session.commit()
     member.post("/digests/settings", data={**SETTINGS, "frequency": "daily"})
     db.session.refresh(sub)
     assert sub.active and sub.frequency == DigestFrequency.DAILY and count(DigestSubscription) == 1
+    assert sub.last_period_end is None  # the next digest does not cover the pause
 
 
 def test_preview_my_next_digest_writes_and_sends_nothing(
@@ -302,3 +305,16 @@ def test_coordinators_see_recent_sends_and_failures_and_send_again(
     assert coordinator.post(f"/digests/sends/{send.id}/retry").status_code == 409
     smtp.mode = None
     assert run(utcnow() + timedelta(minutes=2)).sent == 1
+
+
+def test_confirming_by_the_page_button_passes_csrf(
+    world: World, client: Any, csrf_on: None
+) -> None:
+    sub = subscribe(None, email="x@board.example.org", confirmed_at=None)
+    path = f"/digests/confirm/{sign(CONFIRM_PURPOSE, {'s': sub.id, 'e': sub.email})}"
+    assert client.post(path).status_code == 400  # no CSRF token: refused
+    page = client.get(path).get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    assert client.post(path, data={"csrf_token": token}).status_code == 200
+    db.session.refresh(sub)
+    assert sub.is_receiving
