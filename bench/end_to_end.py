@@ -42,8 +42,10 @@ def load(problem: dict[str, Any]) -> list[int]:
     categories = {c.slug: c for c in db.session.scalars(sa.select(Category))}
     orgs: dict[str, Organization] = {}
     ids = []
-    for direction, rows in ((Direction.OFFER, problem["offers"]), (Direction.REQUEST,
-                                                                   problem["requests"])):
+    for direction, rows in (
+        (Direction.OFFER, problem["offers"]),
+        (Direction.REQUEST, problem["requests"]),
+    ):
         for raw in rows:
             org = orgs.get(raw["org"]) or _org(orgs, raw)
             listing = _listing(direction, raw, org, categories[raw["category"]])
@@ -56,24 +58,36 @@ def load(problem: dict[str, Any]) -> list[int]:
 
 def _org(orgs: dict[str, Organization], raw: dict[str, Any]) -> Organization:
     """An organization for a sample's org label."""
-    org = Organization(name=f"Org {raw['org']}", slug=f"org-{raw['org']}".lower(),
-                       type=OrgType.OTHER, lat=raw["lat"], lon=raw["lon"],
-                       status=OrgStatus.ACTIVE)
+    org = Organization(
+        name=f"Org {raw['org']}",
+        slug=f"org-{raw['org']}".lower(),
+        type=OrgType.OTHER,
+        lat=raw["lat"],
+        lon=raw["lon"],
+        status=OrgStatus.ACTIVE,
+    )
     db.session.add(org)
     db.session.flush()
     orgs[raw["org"]] = org
     return org
 
 
-def _listing(direction: Direction, raw: dict[str, Any], org: Organization,
-             category: Category) -> Listing:
+def _listing(
+    direction: Direction, raw: dict[str, Any], org: Organization, category: Category
+) -> Listing:
     """A listing row from a sample listing."""
     staffing = raw["kind"] == "staffing"
     return Listing(
-        organization_id=org.id, direction=direction, kind=Kind(raw["kind"]),
-        category_id=category.id, quantity=raw["quantity"], lat=raw["lat"], lon=raw["lon"],
+        organization_id=org.id,
+        direction=direction,
+        kind=Kind(raw["kind"]),
+        category_id=category.id,
+        quantity=raw["quantity"],
+        lat=raw["lat"],
+        lon=raw["lon"],
         max_distance_km=raw["max_distance_km"],
-        expires_on=_day(raw.get("expires_on")), need_by=_day(raw.get("need_by")),
+        expires_on=_day(raw.get("expires_on")),
+        need_by=_day(raw.get("need_by")),
         urgency=Urgency(raw["urgency"]) if "urgency" in raw else None,
         accepts_expired=bool(raw.get("accepts_expired", False)),
         credentials=raw.get("credentials", []) if staffing else [],
@@ -120,10 +134,16 @@ def run_sample(name: str, url: str) -> dict[str, Any]:
         final = proposal_value()
         db.session.remove()
         db.engine.dispose()
-    return {"sample": name, "listings": len(ids), "optimum": optimum,
-            "greedy": greedy / optimum, "final": final / optimum,
-            "per_event_ms": per_event * 1000, "resolve_s": resolve_seconds,
-            "replaced": result.replaced}
+    return {
+        "sample": name,
+        "listings": len(ids),
+        "optimum": optimum,
+        "greedy": greedy / optimum,
+        "final": final / optimum,
+        "per_event_ms": per_event * 1000,
+        "resolve_s": resolve_seconds,
+        "replaced": result.replaced,
+    }
 
 
 def main() -> None:
@@ -132,15 +152,19 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL URL to use instead of SQLite")
     parser.add_argument("--samples", default="edge-cases,small-50,medium-300,scarce-500,large-1500")
     args = parser.parse_args()
-    print(f"{'sample':<12} {'listings':>8} {'greedy/opt':>10} {'final/opt':>10} "
-          f"{'per-event ms':>12} {'re-solve s':>10} replaced")
+    print(
+        f"{'sample':<12} {'listings':>8} {'greedy/opt':>10} {'final/opt':>10} "
+        f"{'per-event ms':>12} {'re-solve s':>10} replaced"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.samples.split(","):
             url = args.postgres or f"sqlite:///{tmp}/{name}.db"
             row = run_sample(name, url)
-            print(f"{row['sample']:<12} {row['listings']:>8} {row['greedy']:>10.4f} "
-                  f"{row['final']:>10.4f} {row['per_event_ms']:>12.2f} "
-                  f"{row['resolve_s']:>10.2f} {row['replaced']}")
+            print(
+                f"{row['sample']:<12} {row['listings']:>8} {row['greedy']:>10.4f} "
+                f"{row['final']:>10.4f} {row['per_event_ms']:>12.2f} "
+                f"{row['resolve_s']:>10.2f} {row['replaced']}"
+            )
 
 
 if __name__ == "__main__":
