@@ -64,6 +64,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "RESOLVE_MARGIN": float(os.environ.get("RESOLVE_MARGIN", "0.002")),
         "MATCH_HOLD_HOURS": _env_int("MATCH_HOLD_HOURS", 72),
         **notify_config(),
+        **digests_config(),
         **events_config(),
     }
 
@@ -137,4 +138,21 @@ def notify_config() -> dict[str, Any]:
         "NOTIFY_RETRY_MAX": _env_float("NOTIFY_RETRY_MAX", 3600.0),
         "NOTIFY_CLAIM_SECONDS": _env_float("NOTIFY_CLAIM_SECONDS", 300.0),
         "WEBHOOK_TIMEOUT": _env_float("WEBHOOK_TIMEOUT", 5.0),
+    }
+
+
+def digests_config() -> dict[str, Any]:
+    """Sending digests: schedule, batches, leases, retries and timeouts."""
+    return {
+        "DIGEST_INTERVAL": _env_float("DIGEST_INTERVAL", 60.0),
+        # claimed together and sent over one SMTP connection
+        "DIGEST_BATCH_SIZE": _env_int("DIGEST_BATCH_SIZE", 200),
+        # a crashed worker's claim is retried after this many seconds
+        "DIGEST_LEASE_SECONDS": _env_float("DIGEST_LEASE_SECONDS", 600.0),
+        "DIGEST_MAX_ATTEMPTS": _env_int("DIGEST_MAX_ATTEMPTS", 8),
+        # seconds before the first retry; doubles each time up to the maximum
+        "DIGEST_RETRY_BASE": _env_float("DIGEST_RETRY_BASE", 60.0),
+        "DIGEST_RETRY_MAX": _env_float("DIGEST_RETRY_MAX", 3600.0),
+        "DIGEST_CONFIRM_MAX_AGE": _env_int("DIGEST_CONFIRM_MAX_AGE", 7 * 24 * 3600),
+        "DIGEST_SMTP_TIMEOUT": _env_float("DIGEST_SMTP_TIMEOUT", 10.0),
     }

@@ -50,15 +50,6 @@ log = logging.getLogger("coalition.digests")
 
 UNSUBSCRIBE_PURPOSE = "digest-unsubscribe"
 CONFIRM_PURPOSE = "digest-confirm"
-SETTINGS: dict[str, Any] = {
-    "DIGEST_BATCH_SIZE": 200,  # claimed together, sent over one SMTP connection
-    "DIGEST_LEASE_SECONDS": 600.0,  # a crashed worker's claim is retried after this
-    "DIGEST_MAX_ATTEMPTS": 8,
-    "DIGEST_RETRY_BASE": 60.0,  # seconds before the first retry; doubles each time
-    "DIGEST_RETRY_MAX": 3600.0,
-    "DIGEST_CONFIRM_MAX_AGE": 7 * 24 * 3600,
-    "DIGEST_SMTP_TIMEOUT": 10.0,
-}
 FILTER_FIELDS = (
     "kinds",
     "categories",
@@ -76,8 +67,8 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def setting(name: str) -> Any:
-    """A digest setting from the app config, or its default."""
-    return current_app.config.get(name, SETTINGS[name])
+    """A digest setting from the app config (defaults in `coalition.config.digests_config`)."""
+    return current_app.config[name]
 
 
 # ---------------------------------------------------------------- periods

@@ -97,14 +97,14 @@ def in_threads(app: Any, now: datetime, workers: int) -> list[Any]:
 
 
 def test_several_workers_at_once_send_each_digest_once(
-    app: Any, busy_world: tuple[World, list[str]], smtp: FlakySmtp
+    app: Any,
+    busy_world: tuple[World, list[str]],
+    smtp: FlakySmtp,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, addresses = busy_world
-    app.config["DIGEST_BATCH_SIZE"] = 3
-    try:
-        reports = in_threads(app, utcnow() + timedelta(minutes=1), workers=3)
-    finally:
-        app.config.pop("DIGEST_BATCH_SIZE")
+    monkeypatch.setitem(app.config, "DIGEST_BATCH_SIZE", 3)
+    reports = in_threads(app, utcnow() + timedelta(minutes=1), workers=3)
 
     assert sum(r.sent for r in reports) == 12
     assert sum(r.scheduled for r in reports) == 12
@@ -224,18 +224,15 @@ def test_a_permanent_refusal_fails_and_is_visible(app: Any, world: World, smtp: 
 
 
 def test_retries_give_up_after_the_maximum_attempts(
-    app: Any, world: World, smtp: FlakySmtp
+    app: Any, world: World, smtp: FlakySmtp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world.listing(world.bushwick)
     subscribe(world.harlem_member)
     smtp.mode = REFUSE
-    app.config["DIGEST_MAX_ATTEMPTS"] = 3
-    try:
-        now = utcnow() + timedelta(minutes=1)
-        for hours in range(4):
-            run(now + timedelta(hours=hours))
-    finally:
-        app.config.pop("DIGEST_MAX_ATTEMPTS")
+    monkeypatch.setitem(app.config, "DIGEST_MAX_ATTEMPTS", 3)
+    now = utcnow() + timedelta(minutes=1)
+    for hours in range(4):
+        run(now + timedelta(hours=hours))
     send = db.session.scalar(sa.select(DigestSend))
     assert (send.state, send.attempts, smtp.refused) == (SendState.FAILED, 3, 3)
 
