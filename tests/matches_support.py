@@ -47,6 +47,15 @@ class Pair:
         for row in (self.match, self.offer, self.request):
             db.session.refresh(row)
 
+    def person(self, who: str) -> User:
+        """The giver's or receiver's member, the coordinator, or a new outsider."""
+        people = {
+            "giver": self.giver_member,
+            "receiver": self.receiver_member,
+            "coordinator": self.coordinator,
+        }
+        return people[who] if who in people else outsider()
+
     def counts(self) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
         """(available, reserved, fulfilled) of the offer and of the request."""
         self.refresh()

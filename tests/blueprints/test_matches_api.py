@@ -160,11 +160,7 @@ def test_a_second_decision_gets_a_409_in_the_json_error_shape(as_):
 )
 def test_who_may_act_on_a_proposal_over_the_api(as_, who, action, status):
     pair = make_pair()
-    person = {
-        "giver": pair.giver_member,
-        "receiver": pair.receiver_member,
-        "coordinator": pair.coordinator,
-    }.get(who) or outsider()
+    person = pair.person(who)
     json = {"reason": "x"} if action in ("reject", "decline", "cancel") else None
     response = as_(person).post(f"/api/v1/matches/{pair.match.id}/{action}", json=json)
     assert response.status_code == status

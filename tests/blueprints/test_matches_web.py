@@ -19,7 +19,7 @@ from coalition.models.notifications import (
 from coalition.notify import notifications
 from tests.conftest import count
 from tests.factories import ListingFactory, OrganizationFactory, RequestFactory, UserFactory
-from tests.matches_support import leaks, make_pair, outsider, propose
+from tests.matches_support import leaks, make_pair, propose
 
 
 def page(response):
@@ -165,11 +165,7 @@ def test_members_act_from_their_matches_page(login):
 )
 def test_who_may_act_from_the_web(login, who, action, status):
     pair = make_pair()
-    person = {
-        "giver": pair.giver_member,
-        "receiver": pair.receiver_member,
-        "coordinator": pair.coordinator,
-    }.get(who) or outsider()
+    person = pair.person(who)
     response = login(person).post(f"/matches/{pair.match.id}/{action}", data={"reason": "x"})
     assert response.status_code == status
     pair.refresh()

@@ -8,14 +8,12 @@ from email.utils import parseaddr
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestFrequency, DigestScope, DigestSubscription
 from coalition.services.digests import DigestRun, RunReport
-from tests.conftest import free_port
-from tests.notify.servers import SmtpInbox
+from tests.notify.servers import SmtpInbox, smtp_server
 
 
 class FlakySmtp(SmtpInbox):
@@ -46,16 +44,8 @@ class FlakySmtp(SmtpInbox):
 def smtp(app: Any) -> Iterator[FlakySmtp]:
     """A local SMTP server the app sends to during the test."""
     inbox = FlakySmtp()
-    # aiosmtpd 1.4.6 cannot bind port 0: find a free port first
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    saved = app.config["SMTP_URL"]
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
-    try:
+    with smtp_server(app, inbox):
         yield inbox
-    finally:
-        app.config["SMTP_URL"] = saved
-        controller.stop()
 
 
 def subscribe(user: Any = None, **values: Any) -> DigestSubscription:

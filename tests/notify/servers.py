@@ -45,9 +45,9 @@ class SmtpInbox:
 
 
 @contextmanager
-def smtp_server(app: Any) -> Iterator[SmtpInbox]:
+def smtp_server(app: Any, inbox: SmtpInbox | None = None) -> Iterator[SmtpInbox]:
     """An SMTP server in this process; the app sends to it while the block runs."""
-    inbox = SmtpInbox()
+    inbox = inbox or SmtpInbox()
     # aiosmtpd 1.4.6 cannot bind port 0: find a free port first
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
