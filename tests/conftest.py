@@ -64,12 +64,12 @@ def database_url(tmp: Path) -> str:
     return f"sqlite:///{tmp / 'test.db'}"
 
 
-def make_test_config(tmp: Path) -> dict[str, Any]:
-    """Configuration for the test app."""
+def make_test_config(tmp: Path, database: str) -> dict[str, Any]:
+    """Configuration for a test app on the given database."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
-        "SQLALCHEMY_DATABASE_URI": database_url(tmp),
+        "SQLALCHEMY_DATABASE_URI": database,
         "BROKER_URL": "filesystem://",
         "BROKER_FOLDER": str(tmp / "queue"),
         "SMTP_URL": "",
@@ -105,7 +105,7 @@ def app_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app(app_tmp: Path) -> Iterator[Any]:
     """The application, with every table created once."""
-    application = create_app(make_test_config(app_tmp))
+    application = create_app(make_test_config(app_tmp, database_url(app_tmp)))
     application.test_client_class = IsolatedClient
     with application.app_context():
         db.create_all()

@@ -25,8 +25,7 @@ def empty_database_url(tmp_path) -> str:
 
 @pytest.fixture
 def fresh_app(tmp_path):
-    config = make_test_config(tmp_path)
-    config["SQLALCHEMY_DATABASE_URI"] = empty_database_url(tmp_path)
+    config = make_test_config(tmp_path, empty_database_url(tmp_path))
     application = create_app(config)
     with application.app_context():
         yield application
