@@ -129,6 +129,16 @@ def can_manage_org(org: Organization) -> bool:
     )
 
 
+def managed_org(org_id: int) -> Organization:
+    """An organization the current person may manage: 404 when unknown, 403 otherwise."""
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        abort(404)
+    if not can_manage_org(org):
+        abort(403)
+    return org
+
+
 def belongs_to(org_id: int | None) -> bool:
     """Whether the current principal acts for that organization."""
     return org_id is not None and getattr(current_user, "organization_id", None) == org_id

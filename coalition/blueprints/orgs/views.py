@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from coalition.auth import can_manage_org
+from coalition.auth import can_manage_org, managed_org
 from coalition.blueprints.orgs import bp
 from coalition.blueprints.orgs.forms import InviteForm, OrgSettingsForm, RoleForm
 from coalition.extensions import db
@@ -22,14 +22,6 @@ def _org_or_404(org_id: int | None) -> Organization:
     org = db.session.get(Organization, org_id) if org_id else None
     if org is None:
         abort(404)
-    return org
-
-
-def _managed_org(org_id: int) -> Organization:
-    """An organization the current person may manage, else 403."""
-    org = _org_or_404(org_id)
-    if not can_manage_org(org):
-        abort(403)
     return org
 
 
@@ -85,7 +77,7 @@ def _render_org(org: Organization, invite_form: InviteForm, settings_form: OrgSe
 @login_required
 def invite(org_id: int) -> Any:
     """Invite a colleague (org admins and coordinators)."""
-    org = _managed_org(org_id)
+    org = managed_org(org_id)
     form = InviteForm()
     if form.validate_on_submit():
         try:
@@ -110,7 +102,7 @@ def invite(org_id: int) -> Any:
 @login_required
 def revoke_invitation(org_id: int, invitation_id: int) -> Any:
     """Withdraw an open invitation."""
-    org = _managed_org(org_id)
+    org = managed_org(org_id)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.organization_id != org.id:
         abort(404)
@@ -127,7 +119,7 @@ def revoke_invitation(org_id: int, invitation_id: int) -> Any:
 @login_required
 def change_role(org_id: int, user_id: int) -> Any:
     """Make a colleague an admin or a member."""
-    org = _managed_org(org_id)
+    org = managed_org(org_id)
     user = _member_or_404(org, user_id)
     form = RoleForm()
     if not form.validate_on_submit():
@@ -144,7 +136,7 @@ def change_role(org_id: int, user_id: int) -> Any:
 @login_required
 def set_member_access(org_id: int, user_id: int, action: str) -> Any:
     """Disable or re-enable a colleague's account."""
-    org = _managed_org(org_id)
+    org = managed_org(org_id)
     user = _member_or_404(org, user_id)
     if user.id == current_user.id:
         abort(403, "You cannot disable your own account.")
@@ -166,7 +158,7 @@ def _member_or_404(org: Organization, user_id: int) -> User:
 @login_required
 def update_settings(org_id: int) -> Any:
     """Change contact details, radius, time zone and wording."""
-    org = _managed_org(org_id)
+    org = managed_org(org_id)
     form = OrgSettingsForm()
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in SETTINGS_FIELDS}

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from coalition.auth import can_manage_org
+from coalition.auth import managed_org
 from coalition.blueprints.tokens import bp
 from coalition.extensions import db
 from coalition.models.organizations import Organization
@@ -26,16 +26,6 @@ class TokenForm(FlaskForm):
         "Label",
         validators=[DataRequired(message="Name the tool that will use it."), Length(max=120)],
     )
-
-
-def _managed_org(org_id: int) -> Organization:
-    """An organization the current person administers (404 unknown, 403 otherwise)."""
-    org = db.session.get(Organization, org_id)
-    if org is None:
-        abort(404)
-    if not can_manage_org(org):
-        abort(403)
-    return org
 
 
 def _render(org: Organization, form: TokenForm, new_token: str | None = None) -> Any:
@@ -54,14 +44,14 @@ def _render(org: Organization, form: TokenForm, new_token: str | None = None) ->
 @login_required
 def index(org_id: int) -> Any:
     """The organization's tokens (prefix, label, last use)."""
-    return _render(_managed_org(org_id), TokenForm())
+    return _render(managed_org(org_id), TokenForm())
 
 
 @bp.post("/<int:org_id>/tokens")
 @login_required
 def create(org_id: int) -> Any:
     """Create a token and show it once."""
-    org = _managed_org(org_id)
+    org = managed_org(org_id)
     form = TokenForm()
     if not form.validate_on_submit():
         return _render(org, form), 422
@@ -76,7 +66,7 @@ def create(org_id: int) -> Any:
 @login_required
 def revoke(org_id: int, token_id: int) -> Any:
     """Revoke a token: tools using it stop working at once."""
-    org = _managed_org(org_id)
+    org = managed_org(org_id)
     token = db.session.get(ApiToken, token_id)
     if token is None or token.organization_id != org.id:
         abort(404)
