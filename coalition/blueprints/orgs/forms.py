@@ -28,7 +28,7 @@ class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
-def _timezone_choices() -> list[SelectChoice]:
+def timezone_choices() -> list[SelectChoice]:
     """Time zones, America first."""
     zones = sorted(available_timezones())
     ordered = [z for z in zones if z.startswith("America/")]
@@ -50,4 +50,4 @@ class OrgSettingsForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = _timezone_choices()
+        self.timezone.choices = timezone_choices()
