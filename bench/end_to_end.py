@@ -32,7 +32,7 @@ from coalition.models.listings import Direction, Listing, Urgency  # noqa: E402
 from coalition.models.matches import Match, MatchState  # noqa: E402
 from coalition.models.organizations import Organization, OrgStatus, OrgType  # noqa: E402
 from coalition.seeds import SEEDS  # noqa: E402
-from coalition.services.matching import propose_for_listing, resolve  # noqa: E402
+from coalition.services.proposals import propose_for_listing, resolve  # noqa: E402
 
 SAMPLES = ROOT.parent / "shared" / "contracts" / "samples"
 

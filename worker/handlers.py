@@ -14,8 +14,8 @@ from coalition.events import names
 from coalition.events.envelope import Event
 from coalition.events.topology import Handler, HandlerTable
 from coalition.notify.notifications import MATCH_EVENTS, on_match_event
-from coalition.services.matches import on_match_proposed
-from coalition.services.matching import propose_for_listing
+from coalition.services.match_lifecycle import on_match_proposed
+from coalition.services.proposals import propose_for_listing
 
 
 def on_listing_changed(session: Session, event: Event) -> None:

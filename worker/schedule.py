@@ -32,8 +32,8 @@ from coalition.models.listings import ACTIVE_STATUSES, Listing
 from coalition.notify.delivery import deliver_job
 from coalition.services import listings
 from coalition.services.digests import digests_job
-from coalition.services.matches import expire_holds_job
-from coalition.services.matching import run_resolve
+from coalition.services.match_lifecycle import expire_holds_job
+from coalition.services.proposals import run_resolve
 from worker.processing import _insert, describe
 
 log = logging.getLogger("worker.schedule")

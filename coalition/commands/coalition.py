@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from coalition.extensions import db
 from coalition.models.organizations import Organization
 from coalition.services import accounts
+from coalition.services.errors import ServiceError
 
 coalition_cli = click.Group("coalition", help="Set up the coalition.")
 
@@ -49,7 +50,7 @@ def create_coordinator_command(email: str, name: str) -> None:
         fail("the password must have at least 10 characters")
     try:
         accounts.create_coordinator(db.session, email, name or email.split("@")[0], password)
-    except accounts.ServiceError as exc:
+    except ServiceError as exc:
         fail(exc.message)
     db.session.commit()
     click.echo(f"Coordinator {accounts.normalise_email(email)} created.")

@@ -15,7 +15,7 @@ from coalition.extensions import db
 from coalition.models.listings import Listing
 from coalition.models.organizations import Organization
 from coalition.services import listings as service
-from coalition.services.accounts import ServiceError
+from coalition.services.errors import ServiceError
 from coalition.services.listings_csv import (
     ImportFailed,
     check_offer_rows,

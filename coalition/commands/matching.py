@@ -8,7 +8,7 @@ from flask import current_app
 
 from coalition.extensions import db
 from coalition.models.matches import ResolveRun
-from coalition.services.matching import run_resolve
+from coalition.services.proposals import run_resolve
 
 matching_cli = click.Group("matching", help="The matching engine in the platform.")
 STEPS = ("snapshot", "solve", "apply")

@@ -33,7 +33,7 @@ from coalition.models.notifications import (
 from coalition.models.organizations import Organization
 from coalition.models.users import User
 from coalition.notify import emails, webhooks
-from coalition.services.match_views import Viewer, counterpart, match_view, side_of
+from coalition.services.discretion import Viewer, counterpart, match_view, side_of
 
 log = logging.getLogger("coalition.notify")
 

@@ -25,9 +25,9 @@ from coalition.models.matches import Match
 from coalition.models.notifications import Webhook, WebhookDelivery
 from coalition.models.organizations import Organization
 from coalition.notify.delivery import Outcome, setting
-from coalition.services.accounts import ServiceError
 from coalition.services.audit import audit
-from coalition.services.match_views import Viewer, match_view
+from coalition.services.discretion import Viewer, match_view
+from coalition.services.errors import ServiceError
 
 SIGNATURE_HEADER = "X-Coalition-Signature"
 TIMESTAMP_HEADER = "X-Coalition-Timestamp"

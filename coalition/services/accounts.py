@@ -22,19 +22,10 @@ from coalition.security import (
     unsign,
 )
 from coalition.services.audit import audit, diff
+from coalition.services.errors import ServiceError
 
 INVITE_PURPOSE = "invite"
 RESET_PURPOSE = "reset"
-
-
-class ServiceError(Exception):
-    """A rule of the domain was broken; `field` names the input at fault when there is one."""
-
-    def __init__(self, message: str, field: str | None = None, status: int = 422) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
 
 
 def slugify(name: str) -> str:

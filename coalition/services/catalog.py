@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from coalition.catalog_data import CATEGORIES
 from coalition.models.catalog import Category, Kind
-from coalition.services.accounts import ServiceError
 from coalition.services.audit import audit, diff
+from coalition.services.errors import ServiceError
 
 EDITABLE_FIELDS = (
     "unit",

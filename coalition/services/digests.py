@@ -43,8 +43,9 @@ from coalition.models.users import User
 from coalition.notify import digest as render
 from coalition.notify.mail import build_message, parse_smtp_url, send_after_commit
 from coalition.security import TokenError, sign, unsign
-from coalition.services.accounts import ServiceError, external_url, find_user, normalise_email
+from coalition.services.accounts import external_url, find_user, normalise_email
 from coalition.services.audit import audit, diff
+from coalition.services.errors import ServiceError
 
 log = logging.getLogger("coalition.digests")
 

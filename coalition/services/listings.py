@@ -32,8 +32,8 @@ from coalition.models.listings import (
     Visibility,
 )
 from coalition.models.organizations import Organization
-from coalition.services.accounts import ServiceError
 from coalition.services.audit import audit, diff
+from coalition.services.errors import ServiceError
 from coalition.services.listings_schemas import rule_errors
 
 EARTH_RADIUS_KM = 6371.0088

@@ -22,7 +22,7 @@ from coalition.models.notifications import (
 )
 from coalition.notify import delivery, webhooks
 from coalition.notify.notifications import on_match_event
-from coalition.services import matches as service
+from coalition.services import match_lifecycle as service
 from tests.conftest import count
 from tests.matches_support import leaks, make_pair
 from tests.notify.servers import smtp_server, webhook_receiver
@@ -378,7 +378,7 @@ def test_a_paused_webhook_gets_nothing():
 
 def test_webhook_urls_must_be_http():
     pair = make_pair()
-    from coalition.services.accounts import ServiceError
+    from coalition.services.errors import ServiceError
 
     for url in ("ftp://x.example/hook", "not a url", "http:///nohost"):
         with pytest.raises(ServiceError) as raised:

@@ -107,7 +107,7 @@ def test_import_refuses_bad_headers_and_empty_files(app, text, message):
 
 
 def test_import_for_another_organization_is_refused(app):
-    from coalition.services.accounts import ServiceError
+    from coalition.services.errors import ServiceError
 
     admin = UserFactory()
     other = OrganizationFactory()

@@ -14,7 +14,7 @@ from coalition.matching.model import parse_offer, parse_request
 from coalition.models import AuditEntry, Listing, OutboxEvent
 from coalition.models.listings import Direction, ListingStatus, Visibility
 from coalition.services import listings as service
-from coalition.services.accounts import ServiceError
+from coalition.services.errors import ServiceError
 from coalition.services.listings_schemas import (
     CREATE_SCHEMAS,
     OfferCreateSchema,

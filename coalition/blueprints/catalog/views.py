@@ -15,7 +15,7 @@ from coalition.blueprints.catalog import bp
 from coalition.extensions import db
 from coalition.models.catalog import Category, Kind
 from coalition.services import catalog
-from coalition.services.accounts import ServiceError
+from coalition.services.errors import ServiceError
 from coalition.services.listings_csv import format_list, split_list
 
 CODE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Use lowercase letters, digits and dashes.")

@@ -16,6 +16,7 @@ from coalition.models.audit import AuditEntry
 from coalition.models.organizations import Organization, OrgStatus, OrgType
 from coalition.models.users import OrgRole
 from coalition.services import accounts
+from coalition.services.errors import ServiceError
 
 ORG_FIELDS = (
     "name",
@@ -57,7 +58,7 @@ def create_organization() -> Any:
     if form.validate_on_submit():
         try:
             _create_with_admin(form)
-        except accounts.ServiceError as exc:
+        except ServiceError as exc:
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
             db.session.commit()
@@ -85,8 +86,8 @@ def _create_with_admin(form: OrganizationForm) -> Organization:
             form.admin_name.data or "",
             OrgRole.ORG_ADMIN,
         )
-    except accounts.ServiceError as exc:
-        raise accounts.ServiceError(exc.message, "admin_email") from exc
+    except ServiceError as exc:
+        raise ServiceError(exc.message, "admin_email") from exc
     return org
 
 
@@ -99,7 +100,7 @@ def set_status(org_id: int, action: str) -> Any:
         abort(404)
     try:
         accounts.set_organization_status(db.session, current_user, org, STATUS_ACTIONS[action])
-    except accounts.ServiceError as exc:
+    except ServiceError as exc:
         abort(exc.status, exc.message)
     db.session.commit()
     flash(f"{org.name} is now {org.status.value}.", "success")

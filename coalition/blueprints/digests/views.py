@@ -18,8 +18,8 @@ from coalition.models.digests import DigestSend, DigestSubscription, SendState
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.security import TokenError
 from coalition.services import digests as service
-from coalition.services.accounts import ServiceError
 from coalition.services.catalog import all_categories
+from coalition.services.errors import ServiceError
 
 # ---------------------------------------------------------------- my digest
 

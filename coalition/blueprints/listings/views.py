@@ -31,7 +31,7 @@ from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.services import catalog
 from coalition.services import listings as service
-from coalition.services.accounts import ServiceError
+from coalition.services.errors import ServiceError
 from coalition.services.listings_csv import (
     IMPORT_COLUMNS,
     ImportFailed,

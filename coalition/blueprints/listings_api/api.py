@@ -18,7 +18,7 @@ from coalition.models.catalog import Kind
 from coalition.models.listings import Direction, Listing, ListingStatus, Urgency
 from coalition.services import catalog
 from coalition.services import listings as service
-from coalition.services.accounts import ServiceError
+from coalition.services.errors import ServiceError
 from coalition.services.listings_schemas import (
     CREATE_SCHEMAS,
     OUTPUT_SCHEMAS,

@@ -7,7 +7,7 @@ from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, Strin
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coalition.models.catalog import Kind
-from coalition.services.matches import MAX_REASON
+from coalition.services.match_lifecycle import MAX_REASON
 
 KIND_CHOICES = [
     SelectChoice(Kind.SUPPLY.value, "Supplies"),

@@ -15,8 +15,8 @@ from coalition.models.notifications import Notification, WebhookDelivery
 from coalition.models.organizations import Organization
 from coalition.models.users import User
 from coalition.notify import notifications, webhooks
-from coalition.services.accounts import ServiceError
 from coalition.services.audit import audit
+from coalition.services.errors import ServiceError
 
 LIST_LIMIT = 100
 LOG_LIMIT = 50

@@ -18,9 +18,9 @@ from coalition.models.catalog import Category, Kind
 from coalition.models.matches import OPEN_STATES, Match, MatchState
 from coalition.models.notifications import AutoApprovalRule
 from coalition.models.organizations import Organization
-from coalition.services import matches as service
-from coalition.services.accounts import ServiceError
-from coalition.services.match_views import Viewer, match_view
+from coalition.services import match_lifecycle as service
+from coalition.services.discretion import Viewer, match_view
+from coalition.services.errors import ServiceError
 
 WEB_ACTIONS = ("approve", "reject", "accept", "decline", "handoff", "receive", "cancel")
 HISTORY_LIMIT = 50

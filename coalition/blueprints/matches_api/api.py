@@ -20,9 +20,9 @@ from coalition.blueprints.matches_api.schemas import (
 )
 from coalition.extensions import db
 from coalition.models.matches import Match, MatchState
-from coalition.services import matches as service
-from coalition.services.accounts import ServiceError
-from coalition.services.match_views import Viewer, match_view
+from coalition.services import match_lifecycle as service
+from coalition.services.discretion import Viewer, match_view
+from coalition.services.errors import ServiceError
 
 ERRORS = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
 

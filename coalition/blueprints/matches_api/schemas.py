@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from coalition.models.matches import MatchState
-from coalition.services.matches import MAX_REASON
+from coalition.services.match_lifecycle import MAX_REASON
 
 STATES = [s.value for s in MatchState]
 

@@ -15,6 +15,7 @@ from coalition.extensions import db
 from coalition.models.organizations import Organization
 from coalition.models.users import Invitation, OrgRole, User
 from coalition.services import accounts
+from coalition.services.errors import ServiceError
 
 
 def _org_or_404(org_id: int | None) -> Organization:
@@ -89,7 +90,7 @@ def invite(org_id: int) -> Any:
                 form.name.data or "",
                 OrgRole(form.role.data),
             )
-        except accounts.ServiceError as exc:
+        except ServiceError as exc:
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
@@ -108,7 +109,7 @@ def revoke_invitation(org_id: int, invitation_id: int) -> Any:
         abort(404)
     try:
         accounts.revoke_invitation(db.session, current_user, invitation)
-    except accounts.ServiceError as exc:
+    except ServiceError as exc:
         abort(exc.status, exc.message)
     db.session.commit()
     flash("Invitation withdrawn.", "info")

@@ -17,6 +17,7 @@ from coalition.extensions import db
 from coalition.models.organizations import Organization
 from coalition.models.users import ApiToken
 from coalition.services import accounts
+from coalition.services.errors import ServiceError
 
 
 class TokenForm(FlaskForm):
@@ -72,7 +73,7 @@ def revoke(org_id: int, token_id: int) -> Any:
         abort(404)
     try:
         accounts.revoke_api_token(db.session, current_user, token)
-    except accounts.ServiceError as exc:
+    except ServiceError as exc:
         abort(exc.status, exc.message)
     db.session.commit()
     flash(f"Token {token.prefix}… is revoked.", "info")

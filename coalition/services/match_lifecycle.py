@@ -27,8 +27,8 @@ from coalition.models.listings import ACTIVE_STATUSES, Listing, Urgency
 from coalition.models.matches import OPEN_STATES, Match, MatchState
 from coalition.models.notifications import AutoApprovalRule
 from coalition.services import stock
-from coalition.services.accounts import ServiceError
 from coalition.services.audit import audit
+from coalition.services.errors import ServiceError
 
 COORDINATOR = "coordinator"
 OFFER_ORG = "offer_org"

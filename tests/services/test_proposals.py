@@ -9,7 +9,7 @@ from coalition.extensions import db
 from coalition.models.events import OutboxEvent
 from coalition.models.listings import ListingStatus, Urgency
 from coalition.models.matches import Match, MatchSource, MatchState
-from coalition.services import matching
+from coalition.services import proposals
 from tests.factories import ListingFactory, OrganizationFactory, RequestFactory
 
 TODAY = date(2026, 11, 26)
@@ -26,7 +26,7 @@ def test_a_new_request_gets_the_best_offer_and_both_sides_hold_stock():
     near = ListingFactory(quantity=50, organization=OrganizationFactory(lat=40.70, lon=-73.93))
     far = ListingFactory(quantity=50, organization=OrganizationFactory(lat=40.84, lon=-73.93))
     request = RequestFactory(quantity=30, organization=OrganizationFactory(lat=40.69, lon=-73.94))
-    (match,) = matching.propose_for_listing(db.session, request.id, TODAY)
+    (match,) = proposals.propose_for_listing(db.session, request.id, TODAY)
     db.session.commit()
     assert (match.offer_id, match.request_id, match.quantity) == (near.id, request.id, 30)
     assert match.state == MatchState.PROPOSED and match.source == MatchSource.GREEDY
@@ -45,7 +45,7 @@ def test_the_explanation_names_urgency_distance_expiry_and_alternatives():
         urgency=Urgency.CRITICAL,
         organization=OrganizationFactory(lat=40.69, lon=-73.94),
     )
-    (match,) = matching.propose_for_listing(db.session, request.id, TODAY)
+    (match,) = proposals.propose_for_listing(db.session, request.id, TODAY)
     explanation = match.explanation
     assert explanation["urgency"] == "critical"
     assert explanation["days_to_expiry"] == 45
@@ -57,7 +57,7 @@ def test_the_explanation_names_urgency_distance_expiry_and_alternatives():
 def test_proposals_record_match_proposed_in_the_outbox():
     ListingFactory(quantity=10)
     request = RequestFactory(quantity=5, organization=OrganizationFactory(lat=40.69, lon=-73.94))
-    (match,) = matching.propose_for_listing(db.session, request.id, TODAY)
+    (match,) = proposals.propose_for_listing(db.session, request.id, TODAY)
     event = db.session.scalar(sa.select(OutboxEvent).where(OutboxEvent.type == "match.proposed"))
     assert event.payload["data"]["id"] == match.id
 
@@ -66,14 +66,14 @@ def test_same_organization_and_other_categories_are_never_paired():
     org = OrganizationFactory()
     ListingFactory(organization=org)
     request = RequestFactory(organization=org)
-    assert matching.propose_for_listing(db.session, request.id, TODAY) == []
+    assert proposals.propose_for_listing(db.session, request.id, TODAY) == []
 
 
 def test_a_listing_is_not_paired_twice_with_the_same_counterpart():
     offer = ListingFactory(quantity=100)
     request = RequestFactory(quantity=10, organization=OrganizationFactory(lat=40.69, lon=-73.94))
-    assert len(matching.propose_for_listing(db.session, request.id, TODAY)) == 1
-    assert matching.propose_for_listing(db.session, offer.id, TODAY) == []
+    assert len(proposals.propose_for_listing(db.session, request.id, TODAY)) == 1
+    assert proposals.propose_for_listing(db.session, offer.id, TODAY) == []
 
 
 def test_stock_taken_by_another_worker_meanwhile_is_never_over_allocated():
@@ -81,7 +81,7 @@ def test_stock_taken_by_another_worker_meanwhile_is_never_over_allocated():
     request = RequestFactory(quantity=20, organization=OrganizationFactory(lat=40.69, lon=-73.94))
     offer.reserved = 15  # another worker held 15 after we read the snapshot
     db.session.commit()
-    (match,) = matching.propose_for_listing(db.session, request.id, TODAY)
+    (match,) = proposals.propose_for_listing(db.session, request.id, TODAY)
     refreshed(offer)
     assert match.quantity == 5
     assert offer.reserved == 20 and offer.available == 0
@@ -93,14 +93,14 @@ def test_resolve_replaces_greedy_proposals_only_when_clearly_better():
     low = RequestFactory(
         quantity=10, urgency=Urgency.LOW, organization=OrganizationFactory(lat=40.70, lon=-73.94)
     )
-    matching.propose_for_listing(db.session, low.id, TODAY)
+    proposals.propose_for_listing(db.session, low.id, TODAY)
     critical = RequestFactory(
         quantity=10,
         urgency=Urgency.CRITICAL,
         organization=OrganizationFactory(lat=40.71, lon=-73.93),
     )
-    assert matching.propose_for_listing(db.session, critical.id, TODAY) == []
-    result = matching.resolve(db.session, margin=0.01, today=TODAY)
+    assert proposals.propose_for_listing(db.session, critical.id, TODAY) == []
+    result = proposals.resolve(db.session, margin=0.01, today=TODAY)
     db.session.commit()
     assert result.replaced and result.optimal_value > result.current_value * 4
     live = db.session.scalars(sa.select(Match).where(Match.state == MatchState.PROPOSED)).all()
@@ -109,7 +109,7 @@ def test_resolve_replaces_greedy_proposals_only_when_clearly_better():
     ]
     refreshed(shared, low, critical)
     assert (shared.reserved, low.reserved, critical.reserved) == (10, 0, 10)
-    again = matching.resolve(db.session, margin=0.01, today=TODAY)
+    again = proposals.resolve(db.session, margin=0.01, today=TODAY)
     assert not again.replaced
 
 
@@ -118,14 +118,14 @@ def test_resolve_never_touches_approved_matches():
     low = RequestFactory(
         quantity=10, urgency=Urgency.LOW, organization=OrganizationFactory(lat=40.69, lon=-73.94)
     )
-    (match,) = matching.propose_for_listing(db.session, low.id, TODAY)
+    (match,) = proposals.propose_for_listing(db.session, low.id, TODAY)
     match.state = MatchState.APPROVED
     RequestFactory(
         quantity=10,
         urgency=Urgency.CRITICAL,
         organization=OrganizationFactory(lat=40.70, lon=-73.94),
     )
-    result = matching.resolve(db.session, margin=0.0, today=TODAY)
+    result = proposals.resolve(db.session, margin=0.0, today=TODAY)
     db.session.commit()
     refreshed(match, offer)
     assert match.state == MatchState.APPROVED

@@ -18,8 +18,8 @@ from coalition.models.listings import Urgency
 from coalition.models.matches import Match, MatchState
 from coalition.models.organizations import OrgStatus
 from coalition.models.users import User
-from coalition.services import matches as service
-from coalition.services.accounts import ServiceError
+from coalition.services import match_lifecycle as service
+from coalition.services.errors import ServiceError
 from tests.conftest import count
 from tests.factories import ListingFactory, OrganizationFactory, RequestFactory, category
 from tests.matches_support import events_of, make_pair, outsider, propose

@@ -37,7 +37,7 @@ from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing, Listi
 from coalition.models.matches import OPEN_STATES, Match, MatchSource, MatchState, ResolveRun
 from coalition.services import stock
 from coalition.services.listings import listing_to_problem_dict
-from coalition.services.matches import close_for_listing
+from coalition.services.match_lifecycle import close_for_listing
 
 ACTOR = "matching"
 KM_PER_DEGREE = 111.32

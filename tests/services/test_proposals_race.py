@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.usefixtures("app"), pytest.mark.slow]
 def propose_in_a_worker(database_url: str, request_ids: list[int], barrier) -> None:
     """One worker process: propose for its requests, committing each, as handlers do."""
     from coalition import create_app
-    from coalition.services.matching import propose_for_listing
+    from coalition.services.proposals import propose_for_listing
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "race"})
     with app.app_context():
