@@ -34,7 +34,7 @@ from coalition.models.organizations import Organization, OrgStatus, OrgType  # n
 from coalition.seeds import SEEDS  # noqa: E402
 from coalition.services.proposals import propose_for_listing, resolve  # noqa: E402
 
-SAMPLES = ROOT.parent / "shared" / "contracts" / "samples"
+SAMPLES = ROOT / "tests" / "data" / "matching"
 
 
 def load(problem: dict[str, Any]) -> list[int]:

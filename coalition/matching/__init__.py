@@ -1,7 +1,7 @@
 """Pure matching engine: eligibility, value, greedy proposals and the min-cost-flow optimum.
 
 No Flask, SQLAlchemy or kombu here; the services turn rows into these dataclasses and back.
-The problem and objective are those of `shared/contracts/MATCHING.md`.
+The problem and objective are those of `docs/MATCHING.md`.
 """
 
 from coalition.matching.candidates import Edge, candidate_pairs

@@ -1,4 +1,4 @@
-"""`python -m coalition.matching solve PROBLEM.json [--mode greedy|optimal]`."""
+"""`python -m coalition.matching solve PROBLEM.json [--mode ...]` and `generate --seed N ...`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from .make_data import DATA, GENERATED
 from .test_samples import WORKED_EXAMPLE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,3 +80,49 @@ def test_a_missing_file_exits_with_one_line(tmp_path: Path) -> None:
 def test_usage_errors_exit_non_zero() -> None:
     assert run().returncode == 2
     assert run("solve", "x.json", "--mode", "fast").returncode == 2
+
+
+def test_generate_writes_the_checked_in_problem_of_its_seed(tmp_path: Path) -> None:
+    recipe = GENERATED["generated-1-400"]
+    out = tmp_path / "problem.json"
+    result = run("generate", "--seed", str(recipe.seed), "--size", str(recipe.size), "-o", str(out))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert out.read_text() == (DATA / "generated-1-400.json").read_text()
+
+
+def test_generate_prints_a_problem_the_solver_accepts(tmp_path: Path) -> None:
+    result = run("generate", "--seed", "5", "--size", "31", "--spread", "nyc")
+    assert result.returncode == 0, result.stderr
+    problem = json.loads(result.stdout)
+    assert (len(problem["offers"]), len(problem["requests"])) == (15, 16)
+    solved = run("solve", write(tmp_path, problem), "--mode", "greedy")
+    assert solved.returncode == 0 and json.loads(solved.stdout)["objective"] >= 0
+
+
+def test_generate_seeds_differ_and_repeat() -> None:
+    first, again, other = (
+        run("generate", "--seed", s, "--size", "20").stdout for s in ["1", "1", "2"]
+    )
+    assert first == again != other
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--size", "1"], "argument --size: must be at least 2"),
+        (["--size", "many"], "argument --size: not an integer: 'many'"),
+        (["--size", "10", "--spread", "moon"], "argument --spread: invalid choice"),
+        ([], "the following arguments are required: --seed"),
+    ],
+)
+def test_generate_rejects_bad_arguments(args: list[str], message: str) -> None:
+    seed = [] if not args else ["--seed", "3"]
+    result = run("generate", *seed, *args)
+    assert result.returncode == 2 and result.stdout == "" and message in result.stderr
+
+
+def test_generate_to_an_unwritable_path_exits_with_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "absent" / "p.json"
+    result = run("generate", "--seed", "1", "--size", "4", "-o", str(target))
+    assert result.returncode == 2
+    assert result.stderr == f"error: cannot write {target}: No such file or directory\n"

@@ -1,11 +1,9 @@
-"""Every shared sample solves to its published optimum; both modes give feasible answers."""
+"""Every checked-in problem solves to its reference optimum; both modes give feasible answers."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,44 +11,36 @@ import pytest
 from coalition.matching import candidate_pairs, parse_problem, solve_greedy, solve_optimal
 
 from . import reference
+from .make_data import DATA, GENERATED, OPTIMA, generated_text, problem_paths
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "contracts" / "samples"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _sample_names() -> list[str]:
-    """Sample names from optima.json; skip (fail in CI) when the shared folder is missing."""
-    optima = SAMPLES / "optima.json"
-    if optima.exists():
-        return sorted(json.loads(optima.read_text()))
-    if IN_CI:
-        raise RuntimeError(f"CI=true but {optima} is missing: put shared/ beside the repository")
-    return []
-
-
-NAMES = _sample_names()
-needs_samples = pytest.mark.skipif(
-    not NAMES, reason=f"shared samples not found at {SAMPLES} (they sit beside the repository)"
-)
+NAMES = sorted(json.loads(OPTIMA.read_text()))
 
 
 def _load(name: str) -> dict[str, Any]:
-    """A sample problem as JSON."""
-    return json.loads((SAMPLES / f"{name}.json").read_text())
+    """A checked-in problem as JSON."""
+    return json.loads((DATA / f"{name}.json").read_text())
 
 
 def _optimum(name: str) -> float:
-    """The published optimum of a sample."""
-    return float(json.loads((SAMPLES / "optima.json").read_text())[name])
+    """The reference optimum of a problem, as checked in."""
+    return float(json.loads(OPTIMA.read_text())[name])
 
 
-@needs_samples
-def test_every_sample_has_a_problem_file() -> None:
-    assert NAMES
-    assert all((SAMPLES / f"{name}.json").exists() for name in NAMES)
+def test_every_problem_file_has_an_optimum_and_every_optimum_a_file() -> None:
+    assert [p.stem for p in problem_paths()] == NAMES
+    assert {"edge-cases", "small-50", "large-1500"} | GENERATED.keys() <= set(NAMES)
 
 
-@needs_samples
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_problems_are_what_the_seeded_generator_makes(name: str) -> None:
+    assert (DATA / f"{name}.json").read_text() == generated_text(GENERATED[name])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checked_in_optima_are_the_lp_references(name: str) -> None:
+    assert round(reference.lp_optimum(_load(name)), 6) == _optimum(name)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_optimal_matches_the_published_optimum(name: str) -> None:
     raw = _load(name)
@@ -59,7 +49,6 @@ def test_optimal_matches_the_published_optimum(name: str) -> None:
     assert math.isclose(reference.check_feasible(raw, output), _optimum(name), rel_tol=1e-6)
 
 
-@needs_samples
 @pytest.mark.parametrize("name", NAMES)
 def test_greedy_is_feasible_and_no_better_than_optimal(name: str) -> None:
     raw = _load(name)
@@ -68,7 +57,6 @@ def test_greedy_is_feasible_and_no_better_than_optimal(name: str) -> None:
     assert 0 < objective <= _optimum(name) * (1 + 1e-9)
 
 
-@needs_samples
 @pytest.mark.parametrize("name", NAMES)
 def test_candidate_pairs_match_brute_force(name: str) -> None:
     raw = _load(name)
