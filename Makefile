@@ -40,6 +40,7 @@ test: install chromium lint test-sqlite test-postgres
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test-sqlite: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
