@@ -1,5 +1,7 @@
 """Flask extensions, instantiated here and initialised by the app factory."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -27,6 +29,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every model's base class. At run time it is `db.Model` (Base plus Flask-SQLAlchemy's
+# bookkeeping); type checkers cannot follow an attribute used as a base, so they see Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

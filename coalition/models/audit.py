@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import UTCDateTime, utcnow
 from coalition.models.users import User
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One change to one record, by one actor."""
 
     __tablename__ = "audit_log"

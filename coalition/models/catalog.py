@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.organizations import enum_column
 
 
@@ -19,7 +19,7 @@ class Kind(enum.StrEnum):
     STAFFING = "staffing"
 
 
-class Category(db.Model):
+class Category(Model):
     """A kind of supply or a staffing role, with its plain and neutral labels."""
 
     __tablename__ = "categories"

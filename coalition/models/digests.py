@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import TimestampMixin, UTCDateTime, utcnow
 from coalition.models.organizations import Organization, enum_column
 
@@ -58,7 +58,7 @@ class SendState(enum.StrEnum):
         return self.value.replace("_", " ")
 
 
-class DigestSubscription(TimestampMixin, db.Model):
+class DigestSubscription(TimestampMixin, Model):
     """A person's digest settings: a user's own, or an email-only recipient's."""
 
     __tablename__ = "digest_subscriptions"
@@ -131,7 +131,7 @@ class DigestSubscription(TimestampMixin, db.Model):
         return f"<DigestSubscription {self.id} {self.frequency}>"
 
 
-class DigestSend(db.Model):
+class DigestSend(Model):
     """One digest for one subscription and one period: inserted once, claimed, sent once."""
 
     __tablename__ = "digest_sends"

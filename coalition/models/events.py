@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import UTCDateTime, utcnow
 
 
-class OutboxEvent(db.Model):
+class OutboxEvent(Model):
     """An event written in the same transaction as the change it announces."""
 
     __tablename__ = "outbox"
@@ -32,7 +32,7 @@ class OutboxEvent(db.Model):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class InboxMessage(db.Model):
+class InboxMessage(Model):
     """A message id a handler group has processed, written with the handler's effects."""
 
     __tablename__ = "inbox"
@@ -42,7 +42,7 @@ class InboxMessage(db.Model):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class HandlerAttempt(db.Model):
+class HandlerAttempt(Model):
     """A handler group failed on an event: how often, why, and when to try again."""
 
     __tablename__ = "handler_attempts"
@@ -57,7 +57,7 @@ class HandlerAttempt(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
-class DeadLetter(db.Model):
+class DeadLetter(Model):
     """An event a handler group gave up on after the retry limit, kept for replay."""
 
     __tablename__ = "dead_letters"
@@ -75,7 +75,7 @@ class DeadLetter(db.Model):
     replays: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class JobLease(db.Model):
+class JobLease(Model):
     """Who runs a periodic job until when; one row per job, shared by every worker."""
 
     __tablename__ = "job_leases"

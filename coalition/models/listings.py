@@ -22,7 +22,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import ColumnElement
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import TimestampMixin, UTCDateTime, utcnow
 from coalition.models.catalog import Category, Kind
 from coalition.models.organizations import Organization, enum_column
@@ -72,7 +72,7 @@ class Visibility(enum.StrEnum):
     COORDINATORS = "coordinators"
 
 
-class Listing(TimestampMixin, db.Model):
+class Listing(TimestampMixin, Model):
     """An offer or a request of a supply (units) or of staff time (hours)."""
 
     __tablename__ = "listings"
@@ -156,7 +156,7 @@ class Listing(TimestampMixin, db.Model):
         return f"<Listing {self.direction} {self.id}>"
 
 
-class ListingRevision(db.Model):
+class ListingRevision(Model):
     """A snapshot of a listing after each change: edits and withdrawals never erase."""
 
     __tablename__ = "listing_revisions"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import TimestampMixin, UTCDateTime
 from coalition.models.listings import Listing
 from coalition.models.organizations import enum_column
@@ -57,7 +57,7 @@ class MatchSource(enum.StrEnum):
     RESOLVE = "resolve"
 
 
-class Match(TimestampMixin, db.Model):
+class Match(TimestampMixin, Model):
     """A quantity of one offer proposed for one request, and what people did with it."""
 
     __tablename__ = "matches"
@@ -115,7 +115,7 @@ class Match(TimestampMixin, db.Model):
         return f"<Match {self.id} {self.state} {self.offer_id}->{self.request_id} x{self.quantity}>"
 
 
-class ResolveRun(db.Model):
+class ResolveRun(Model):
     """One global re-solve: when it ran, what it found, and whether it replaced proposals."""
 
     __tablename__ = "resolve_runs"

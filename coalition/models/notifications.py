@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import TimestampMixin, UTCDateTime, utcnow
 from coalition.models.catalog import Category, Kind
 from coalition.models.organizations import Organization, enum_column
@@ -52,7 +52,7 @@ class DeliveryState(enum.StrEnum):
 DUE_STATES = (DeliveryState.PENDING, DeliveryState.RETRY)
 
 
-class Notification(db.Model):
+class Notification(Model):
     """An in-app message for one person about one event."""
 
     __tablename__ = "notifications"
@@ -75,7 +75,7 @@ class Notification(db.Model):
     user: Mapped[User] = relationship()
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     """A person's choice to receive, or not, the email for one event type."""
 
     __tablename__ = "notification_preferences"
@@ -89,7 +89,7 @@ class NotificationPreference(db.Model):
     email: Mapped[bool] = mapped_column(default=True)
 
 
-class EmailDelivery(TimestampMixin, db.Model):
+class EmailDelivery(TimestampMixin, Model):
     """One notification email: written with the handler's effects, sent after commit."""
 
     __tablename__ = "email_deliveries"
@@ -119,7 +119,7 @@ class EmailDelivery(TimestampMixin, db.Model):
     user: Mapped[User] = relationship()
 
 
-class Webhook(TimestampMixin, db.Model):
+class Webhook(TimestampMixin, Model):
     """Where an organization wants match events POSTed, and the secret that signs them."""
 
     __tablename__ = "webhooks"
@@ -133,7 +133,7 @@ class Webhook(TimestampMixin, db.Model):
     organization: Mapped[Organization] = relationship()
 
 
-class WebhookDelivery(TimestampMixin, db.Model):
+class WebhookDelivery(TimestampMixin, Model):
     """One event POSTed (or to be POSTed) to one webhook, with its attempts."""
 
     __tablename__ = "webhook_deliveries"
@@ -160,7 +160,7 @@ class WebhookDelivery(TimestampMixin, db.Model):
     webhook: Mapped[Webhook] = relationship()
 
 
-class AutoApprovalRule(TimestampMixin, db.Model):
+class AutoApprovalRule(TimestampMixin, Model):
     """Proposals of this kind (and category) up to a quantity, between two active
     organizations, are approved without a coordinator."""
 

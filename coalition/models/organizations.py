@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Enum, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import TimestampMixin
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-class Organization(TimestampMixin, db.Model):
+class Organization(TimestampMixin, Model):
     """A member organization: where it is, how to reach it, and its standing."""
 
     __tablename__ = "organizations"

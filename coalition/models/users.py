@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import TimestampMixin, UTCDateTime
 from coalition.models.organizations import Organization, OrgStatus, enum_column
 
@@ -28,7 +28,7 @@ class CoalitionRole(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     """A person who signs in: member staff, org admins, coordinators."""
 
     __tablename__ = "users"
@@ -72,7 +72,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class Invitation(TimestampMixin, db.Model):
+class Invitation(TimestampMixin, Model):
     """An emailed, signed, single-use invitation to join an organization."""
 
     __tablename__ = "invitations"
@@ -95,7 +95,7 @@ class Invitation(TimestampMixin, db.Model):
         return self.accepted_at is None and self.revoked_at is None
 
 
-class ApiToken(TimestampMixin, db.Model):
+class ApiToken(TimestampMixin, Model):
     """A bearer token for an organization's tools or a coordinator; only its hash is kept."""
 
     __tablename__ = "api_tokens"
