@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_security_headers(app)
     return app
 
 
@@ -80,6 +81,13 @@ def register_commands(app: Flask) -> None:
 
     for group in COMMAND_GROUPS:
         app.cli.add_command(group)
+
+
+def register_security_headers(app: Flask) -> None:
+    """CSP, framing, sniffing, referrer and HSTS headers on every response."""
+    from coalition.security_headers import register_security_headers as register
+
+    register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
