@@ -192,7 +192,9 @@ def default_timezone(org: Organization | None) -> str:
 
 
 def subscription_for_user(session: Session, user: User) -> DigestSubscription | None:
-    """The user's own subscription, if they ever had one."""
+    """The user's own subscription, if they ever had one (never one of nobody's)."""
+    if user.id is None:  # `user_id == None` would match every email-only recipient
+        return None
     return session.scalar(
         sa.select(DigestSubscription).where(DigestSubscription.user_id == user.id)
     )
@@ -302,6 +304,8 @@ def add_recipient(
         )
     validate_settings(session, values, org.id if org else None)
     sub = session.scalar(sa.select(DigestSubscription).where(DigestSubscription.email == email))
+    if sub is not None and not can_manage_recipient(actor, sub):  # never take another's over
+        raise ServiceError("This address is a recipient of another organization.", "email")
     if sub is not None and sub.is_receiving:
         raise ServiceError("This address already receives the digest.", "email")
     if sub is None:

@@ -103,15 +103,20 @@ def test_preview_my_next_digest_writes_and_sends_nothing(
     world: World, login: Any, smtp: FlakySmtp
 ) -> None:
     offer = world.listing(world.bushwick, quantity=77)
-    page = login(world.harlem_member).get("/digests/preview")
+    member = login(world.harlem_member)
+    page = member.get("/digests/preview")
     assert page.status_code == 200
     assert b"Coalition digest: 1 new offer" in page.data
-    assert f"/listings/{offer.id}".encode() in page.data and b"srcdoc=" in page.data
+    assert f"/listings/{offer.id}".encode() in page.data
+    assert b'src="/digests/preview/email"' in page.data
+    frame = member.get("/digests/preview/email")
+    assert frame.status_code == 200 and f"/listings/{offer.id}".encode() in frame.data
+    assert "frame-ancestors 'self'" in frame.headers["Content-Security-Policy"]
     assert count(DigestSubscription) == 0 and count(DigestSend) == 0 and smtp.messages == []
 
 
 def test_settings_and_preview_need_a_sign_in(client: Any) -> None:
-    for path in ("/digests/settings", "/digests/preview"):
+    for path in ("/digests/settings", "/digests/preview", "/digests/preview/email"):
         assert client.get(path).status_code == 302
     assert client.post("/digests/settings", data=SETTINGS).status_code == 302
     assert count(DigestSubscription) == 0

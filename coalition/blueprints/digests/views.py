@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coalition.auth import coordinator_required, is_coordinator
+from coalition.auth import coordinator_required, current_person, is_coordinator
 from coalition.blueprints.digests import bp
 from coalition.blueprints.digests.forms import DigestSettingsForm, RecipientForm
 from coalition.extensions import csrf, db
@@ -32,9 +32,9 @@ def _settings_form(obj: Any = None) -> DigestSettingsForm:
 
 
 def _my_subscription() -> DigestSubscription:
-    """The current user's subscription, or unsaved defaults."""
-    sub = service.subscription_for_user(db.session, current_user)
-    return sub or service.draft_for_user(current_user)
+    """The signed-in person's subscription, or unsaved defaults (403 for any other principal)."""
+    person = current_person()
+    return service.subscription_for_user(db.session, person) or service.draft_for_user(person)
 
 
 def _render_settings(form: DigestSettingsForm, sub: DigestSubscription) -> str:
@@ -75,7 +75,7 @@ def save_settings() -> Any:
     form = _settings_form()
     if form.validate_on_submit():
         try:
-            service.save_user_subscription(db.session, current_user, form.values())
+            service.save_user_subscription(db.session, current_person(), form.values())
         except ServiceError as exc:
             _field_error(form, exc)
         else:
@@ -99,8 +99,9 @@ def _field_error(form: Any, exc: ServiceError) -> None:
 @login_required
 def stop() -> Any:
     """Stop my digest."""
-    sub = service.subscription_for_user(db.session, current_user)
-    if sub is not None and service.stop_subscription(db.session, current_user, sub, "settings"):
+    person = current_person()
+    sub = service.subscription_for_user(db.session, person)
+    if sub is not None and service.stop_subscription(db.session, person, sub, "settings"):
         db.session.commit()
         flash("You will not receive the digest any more.", "info")
     return redirect(url_for("digests.settings"))
@@ -112,6 +113,23 @@ def preview() -> Any:
     """My next digest, as it would be if it went out now."""
     content, message = service.preview(db.session, _my_subscription())
     return render_template("digests/preview.html", content=content, message=message)
+
+
+# The digest's own HTML, framed by the preview page: email HTML styles inline, so this one
+# response allows inline styles, and nothing else (no script, no requests, sandboxed).
+EMAIL_FRAME_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'self'; sandbox"
+)
+
+
+@bp.get("/preview/email")
+@login_required
+def preview_email() -> Any:
+    """The HTML of my next digest, for the preview page's frame."""
+    _, message = service.preview(db.session, _my_subscription())
+    headers = {"Content-Security-Policy": EMAIL_FRAME_POLICY, "X-Frame-Options": "SAMEORIGIN"}
+    return message.html, 200, headers
 
 
 # ---------------------------------------------------------------- email-only recipients
