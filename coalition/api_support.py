@@ -10,7 +10,7 @@ from flask import request
 from flask_login import current_user
 from flask_smorest import abort
 
-from coalition.auth import is_coordinator
+from coalition.auth import authenticated_by_token, is_coordinator
 from coalition.extensions import csrf
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -18,14 +18,14 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def api_login_required(view: F) -> F:
-    """401 unless signed in or bearing a token; session callers also pass CSRF on writes."""
+    """401 unless signed in or bearing a valid token; session callers also pass CSRF on writes."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             abort(401, message="Sign in or send an API token.")
-        if request.method in UNSAFE and "Authorization" not in request.headers:
-            csrf.protect()
+        if request.method in UNSAFE and not authenticated_by_token():
+            csrf.protect()  # a cookie rides along on cross-site requests; a token never does
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from flask import Request, abort
+from flask import Request, abort, g, request
 from flask_login import AnonymousUserMixin, current_user
 
 from coalition.extensions import db, login_manager
@@ -62,17 +62,53 @@ class Anonymous(AnonymousUserMixin):
     organization = None
 
 
+API_PREFIX = "/api/"
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Reload a session's user; inactive users are signed out."""
+def load_user(session_id: str) -> Any:
+    """Reload a session's user; an API request with an Authorization header ignores the session."""
+    if _wants_bearer(request):
+        return bearer_principal(request)
+    return user_for_session(session_id)
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The active user a session id (`<id>:<session version>`) names, while its version holds."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
 
 
 @login_manager.request_loader
 def load_from_bearer(request: Request) -> Any:
-    """Authenticate `Authorization: Bearer <token>` requests."""
-    header = request.headers.get("Authorization", "")
+    """Authenticate `Authorization: Bearer <token>` requests to the JSON API (never pages)."""
+    return bearer_principal(request) if _wants_bearer(request) else None
+
+
+def _wants_bearer(request: Request) -> bool:
+    """Tokens are for the JSON API only; pages use the session and nothing else."""
+    return request.path.startswith(API_PREFIX) and "Authorization" in request.headers
+
+
+def bearer_principal(request: Request) -> Any:
+    """The principal of a valid bearer token (looked up once per request), else None."""
+    if "bearer_principal" not in g:
+        g.bearer_principal = _lookup_bearer(request.headers.get("Authorization", ""))
+    return g.bearer_principal
+
+
+def authenticated_by_token() -> bool:
+    """Whether this request's principal came from a valid bearer token (not a cookie)."""
+    return g.get("bearer_principal") is not None and current_user.is_authenticated
+
+
+def _lookup_bearer(header: str) -> Any:
+    """Resolve `Bearer <token>` to the user or organization it acts for."""
     if not header.startswith("Bearer "):
         return None
     token = db.session.scalar(
@@ -137,6 +173,14 @@ def managed_org(org_id: int) -> Organization:
     if not can_manage_org(org):
         abort(403)
     return org
+
+
+def current_person() -> User:
+    """The signed-in person; 403 for any other principal (an API token has no person)."""
+    person = current_user._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(person, User):
+        abort(403)
+    return person
 
 
 def belongs_to(org_id: int | None) -> bool:

@@ -1,10 +1,13 @@
-"""Password hashing, signed tokens for emailed links, and API token hashing."""
+"""Password hashing, signed tokens for emailed links, API token hashing, local redirects."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
+from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,13 +27,43 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Check a password against its hash; a missing hash never matches."""
-    if not password_hash:
-        return False
+    """Check a password against its hash; a missing hash never matches, after the same work."""
     try:
-        return _hasher().verify(password_hash, password)
+        return _hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _dummy_hash() -> str:
+    """A hash at the configured cost that no password matches, for accounts that do not exist."""
+    cfg = current_app.config
+    return _dummy_hash_for(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
+
+
+@cache
+def _dummy_hash_for(time_cost: int, memory_cost: int) -> str:
+    """One dummy hash per cost (hashing it once costs as much as one sign-in)."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+    return hasher.hash(secrets.token_urlsafe(32))
+
+
+def local_path(target: str | None) -> str | None:
+    r"""`target` when it is a path on this site, else None (never a way off it).
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so `/<tab>/x.org`
+    and `/\x.org` lead off-site: paths with control, space or backslash characters are refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(_unsafe_char(c) for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _unsafe_char(char: str) -> bool:
+    """Control, format, separator and whitespace characters (Unicode categories C and Z)."""
+    return char.isspace() or unicodedata.category(char)[0] in "CZ"
 
 
 class TokenError(Exception):

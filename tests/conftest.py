@@ -172,7 +172,7 @@ def login(app: Any) -> Any:
     def _login(user: Any) -> Any:
         signed_in = app.test_client()
         with signed_in.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return signed_in
 

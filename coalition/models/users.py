@@ -46,8 +46,18 @@ class User(UserMixin, TimestampMixin, Model):
     )
     disabled: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # part of the session id: bumping it ends every session signed in before
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
+
+    def get_id(self) -> str:
+        """The session id: the user id and the session version it was signed in under."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Sign this person out everywhere: sessions of older versions no longer load."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_coordinator(self) -> bool:

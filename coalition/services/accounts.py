@@ -71,8 +71,20 @@ def set_organization_status(
         raise ServiceError(f"The organization is already {status.value}.", status=409)
     old = org.status
     org.status = status
+    if status == OrgStatus.SUSPENDED:  # reactivating later must not revive old sessions
+        _end_sessions_of(session, org)
     session.flush()
     audit(session, actor, f"organization.{status.value}", org, {"status": [old, status]})
+
+
+def _end_sessions_of(session: Session, org: Organization) -> None:
+    """Sign every person of an organization out everywhere."""
+    session.execute(
+        sa.update(User)
+        .where(User.organization_id == org.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def create_user(session: Session, actor: Any, email: str, name: str, **fields: Any) -> User:
@@ -214,8 +226,15 @@ def set_user_disabled(session: Session, actor: Any, user: User, disabled: bool) 
     if user.disabled == disabled:
         return
     user.disabled = disabled
+    user.end_sessions()  # a cookie from before a disable never works again, even once re-enabled
     session.flush()
     audit(session, actor, "user.disabled" if disabled else "user.enabled", user, {})
+
+
+def sign_out(session: Session, user: User) -> None:
+    """End this person's sessions server-side, so a copied cookie dies with the sign-out."""
+    user.end_sessions()
+    session.flush()
 
 
 def request_password_reset(session: Session, email: str) -> None:
@@ -242,8 +261,9 @@ def user_from_reset_token(session: Session, token: str) -> User:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """Store a new password hash."""
+    """Store a new password hash; every session signed in before it ends."""
     user.password_hash = hash_password(password)
+    user.end_sessions()
     session.flush()
     audit(session, user, "user.password_changed", user, {})
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
+from coalition.auth import current_person
 from coalition.blueprints.auth import bp
 from coalition.blueprints.auth.forms import (
     AcceptInvitationForm,
@@ -16,16 +20,27 @@ from coalition.blueprints.auth.forms import (
 )
 from coalition.extensions import db, limiter
 from coalition.models.base import utcnow
-from coalition.security import TokenError, verify_password
+from coalition.security import TokenError, local_path, verify_password
 from coalition.services import accounts
 
 SUSPENDED = "Your organization's access is suspended. Contact the coalition coordinators."
 PENDING = "Your organization has not been approved yet."
 
 
-def _login_limit() -> str:
-    """The configured sign-in rate limit."""
+def _account_limit() -> str:
+    """Failed sign-ins allowed per account (whatever the address)."""
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _address_limit() -> str:
+    """Failed sign-ins allowed per address: higher, so one office shares it."""
+    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def _account_key() -> str:
+    """The account a sign-in or reset is for; empty (no account limit) without an email."""
+    email = accounts.normalise_email(request.form.get("email", ""))
+    return f"account:{email}" if email else ""
 
 
 def _failed(response: Any) -> bool:
@@ -34,7 +49,8 @@ def _failed(response: Any) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limit, methods=["POST"], deduct_when=_failed, key_func=_account_key)
 def login() -> Any:
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -44,15 +60,15 @@ def login() -> Any:
         return _form_page("auth/login.html", form=form)
     error = _sign_in(form.email.data or "", form.password.data or "")
     if error is None:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(local_path(request.args.get("next")) or url_for("main.dashboard"))
     form.password.errors.append(error)
     return render_template("auth/login.html", form=form), 401
 
 
 def _sign_in(email: str, password: str) -> str | None:
-    """Log the person in, or return why not."""
+    """Log the person in, or return why not (unknown emails cost the same hashing work)."""
     user = accounts.find_user(db.session, email)
-    if user is None or not verify_password(user.password_hash, password):
+    if not verify_password(user.password_hash if user else None, password) or user is None:
         return "Email or password is wrong."
     if not user.is_active:
         return _inactive_reason(user)
@@ -70,17 +86,41 @@ def _inactive_reason(user: Any) -> str:
     return PENDING if org is not None and org.status.value == "pending" else SUSPENDED
 
 
-def _safe_next(target: str | None) -> str:
-    """Only follow local redirects after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.dashboard")
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(error: RateLimitExceeded) -> Any:
+    """The 429 page says in words when to try again, and Retry-After says it in seconds."""
+    wait = _seconds_until_reset()
+    message = f"Too many attempts. Try again in {wait_in_words(wait)}."
+    page = render_template("errors/generic.html", code=429, message=message)
+    return page, 429, {"Retry-After": str(wait)}
+
+
+def _seconds_until_reset() -> int:
+    """Seconds until the breached limit lets this request through again."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    return max(1, math.ceil(breached.reset_at - time.time()))
+
+
+def wait_in_words(seconds: int) -> str:
+    """'about a minute', 'about 5 minutes', 'about an hour', 'about 3 hours'."""
+    minutes = max(1, int(seconds / 60 + 0.5))
+    if minutes == 1:
+        return "about a minute"
+    if minutes < 60:
+        return f"about {minutes} minutes"
+    if minutes < 90:
+        return "about an hour"
+    return f"about {int(minutes / 60 + 0.5)} hours"
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    """Sign out."""
+    """Sign out, here and on every device that holds a copy of the session."""
+    accounts.sign_out(db.session, current_person())
+    db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -107,7 +147,8 @@ def accept_invitation(token: str) -> Any:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account_key)
 def request_reset() -> Any:
     """Ask for a password reset link."""
     form = ResetRequestForm()

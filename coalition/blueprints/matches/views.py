@@ -18,6 +18,7 @@ from coalition.models.catalog import Category, Kind
 from coalition.models.matches import OPEN_STATES, Match, MatchState
 from coalition.models.notifications import AutoApprovalRule
 from coalition.models.organizations import Organization
+from coalition.security import local_path
 from coalition.services import match_lifecycle as service
 from coalition.services.discretion import Viewer, match_view
 from coalition.services.errors import ServiceError
@@ -44,10 +45,7 @@ def _visible(match_id: int) -> Match:
 
 def _next_url(default: str) -> str:
     """A local path to go back to after an action (never another site)."""
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return default
+    return local_path(request.form.get("next")) or default
 
 
 # ---------------------------------------------------------------- coordinators' queue

@@ -1,0 +1,27 @@
+"""users.session_version: signing out, a password change or re-enabling ends older sessions
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-03 12:50:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('session_version', sa.Integer(), server_default='0', nullable=False)
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('session_version')
