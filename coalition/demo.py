@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from coalition.demo_digests import subscribe_demo_digests
 from coalition.demo_listings import load_demo_listings
 from coalition.models.organizations import Organization, OrgStatus, OrgType
 from coalition.models.users import CoalitionRole, OrgRole, User
 from coalition.security import hash_password
+from coalition.sessions import Session
 
 DEMO_PASSWORD = "coalition-demo-2026"
 COORDINATOR_EMAIL = "coordinator@coalition.example.org"

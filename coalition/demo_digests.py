@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestFrequency, DigestScope, DigestSubscription
 from coalition.models.users import OrgRole, User
 from coalition.services.digests import default_timezone
+from coalition.sessions import Session
 
 DEMO_HOUR = 8
 

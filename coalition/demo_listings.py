@@ -7,12 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from coalition.models.organizations import Organization
 from coalition.models.users import OrgRole, User
 from coalition.services import listings as service
 from coalition.services.listings_schemas import CREATE_SCHEMAS
+from coalition.sessions import Session
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy.orm import Session
-
 from coalition.services.catalog import seed_categories
+from coalition.sessions import Session
 
 # Each seed inserts its rows if they are missing; features append theirs.
 SEEDS: list[Callable[[Session], None]] = [seed_categories]

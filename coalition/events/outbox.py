@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from coalition.events import publisher as _publisher  # noqa: F401  (registers the nudge)
 from coalition.events.envelope import Event, to_envelope
 from coalition.models.events import OutboxEvent
+from coalition.sessions import Session
 
 
 def record(session: Session, event: Event) -> OutboxEvent:

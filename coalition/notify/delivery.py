@@ -23,7 +23,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from coalition.models.base import utcnow
 from coalition.models.notifications import (
@@ -32,6 +31,7 @@ from coalition.models.notifications import (
     EmailDelivery,
     WebhookDelivery,
 )
+from coalition.sessions import Session
 
 log = logging.getLogger("coalition.notify")
 

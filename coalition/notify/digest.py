@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Flask
 from jinja2 import Template
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from coalition.matching.geo import haversine_km
 from coalition.models.catalog import Category, Kind
@@ -39,6 +39,7 @@ from coalition.models.matches import Match, MatchState
 from coalition.models.organizations import Organization
 from coalition.notify.mail import SmtpSettings, smtp_connection
 from coalition.services.listings import visible_listings_query
+from coalition.sessions import Session
 
 log = logging.getLogger("coalition.mail")
 

@@ -16,6 +16,8 @@ from flask import current_app, render_template
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from coalition import sessions
+
 log = logging.getLogger("coalition.mail")
 
 
@@ -110,7 +112,7 @@ def _loggable(msg: EmailMessage) -> str:
     return f"To: {msg['To']}\nSubject: {msg['Subject']}\n\n{text}"
 
 
-def send_after_commit(session: Session, message: EmailMessage) -> None:
+def send_after_commit(session: sessions.Session, message: EmailMessage) -> None:
     """Queue a message that is sent only once the session's transaction commits."""
     session.info.setdefault("outgoing_mail", []).append(message)
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from coalition.events import names
 from coalition.events.envelope import Event
@@ -34,6 +33,7 @@ from coalition.models.organizations import Organization
 from coalition.models.users import User
 from coalition.notify import emails, webhooks
 from coalition.services.discretion import Viewer, counterpart, match_view, side_of
+from coalition.sessions import Session
 
 log = logging.getLogger("coalition.notify")
 

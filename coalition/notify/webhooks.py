@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy.orm import Session
 
 from coalition.events.envelope import Event
 from coalition.models.matches import Match
@@ -28,6 +27,7 @@ from coalition.notify.delivery import Outcome, setting
 from coalition.services.audit import audit
 from coalition.services.discretion import Viewer, match_view
 from coalition.services.errors import ServiceError
+from coalition.sessions import Session
 
 SIGNATURE_HEADER = "X-Coalition-Signature"
 TIMESTAMP_HEADER = "X-Coalition-Timestamp"

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from sqlalchemy.orm import Session
 
 from coalition.models.base import utcnow
 from coalition.models.organizations import Organization, OrgStatus
@@ -23,6 +22,7 @@ from coalition.security import (
 )
 from coalition.services.audit import audit, diff
 from coalition.services.errors import ServiceError
+from coalition.sessions import Session
 
 INVITE_PURPOSE = "invite"
 RESET_PURPOSE = "reset"

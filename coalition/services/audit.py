@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from coalition.models.audit import AuditEntry
+from coalition.sessions import Session
 
 
 def audit(

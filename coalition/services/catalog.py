@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from coalition.catalog_data import CATEGORIES
 from coalition.models.catalog import Category, Kind
 from coalition.services.audit import audit, diff
 from coalition.services.errors import ServiceError
+from coalition.sessions import Session
 
 EDITABLE_FIELDS = (
     "unit",

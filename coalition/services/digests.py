@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from coalition.events import names
 from coalition.events.outbox import emit
@@ -46,6 +46,7 @@ from coalition.security import TokenError, sign, unsign
 from coalition.services.accounts import external_url, find_user, normalise_email
 from coalition.services.audit import audit, diff
 from coalition.services.errors import ServiceError
+from coalition.sessions import Session
 
 log = logging.getLogger("coalition.digests")
 

@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from coalition.events.names import listing_event
@@ -35,6 +34,7 @@ from coalition.models.organizations import Organization
 from coalition.services.audit import audit, diff
 from coalition.services.errors import ServiceError
 from coalition.services.listings_schemas import rule_errors
+from coalition.sessions import Session
 
 EARTH_RADIUS_KM = 6371.0088
 COLUMN_FIELDS = (

@@ -16,13 +16,13 @@ from datetime import datetime, time, tzinfo
 from typing import Any, TextIO
 
 from marshmallow import ValidationError
-from sqlalchemy.orm import Session
 
 from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization
 from coalition.services.listings import ListingInvalid, acting_organization, post_listing
 from coalition.services.listings import prepare_listing as _prepare
 from coalition.services.listings_schemas import OfferCreateSchema, load_errors
+from coalition.sessions import Session
 
 IMPORT_COLUMNS = (
     "category", "quantity", "expires_on", "lat", "lon", "max_distance_km", "notes",

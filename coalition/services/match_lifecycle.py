@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from coalition.events import names
 from coalition.events.outbox import emit
@@ -29,6 +29,7 @@ from coalition.models.notifications import AutoApprovalRule
 from coalition.services import stock
 from coalition.services.audit import audit
 from coalition.services.errors import ServiceError
+from coalition.sessions import Session
 
 COORDINATOR = "coordinator"
 OFFER_ORG = "offer_org"

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from coalition.events import names
 from coalition.events.outbox import emit
@@ -38,6 +38,7 @@ from coalition.models.matches import OPEN_STATES, Match, MatchSource, MatchState
 from coalition.services import stock
 from coalition.services.listings import listing_to_problem_dict
 from coalition.services.match_lifecycle import close_for_listing
+from coalition.sessions import Session
 
 ACTOR = "matching"
 KM_PER_DEGREE = 111.32

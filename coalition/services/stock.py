@@ -7,10 +7,10 @@ Every change is a conditional UPDATE whose row count is checked: it holds on SQL
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from coalition.models.listings import ACTIVE_STATUSES, Listing, ListingStatus
 from coalition.models.matches import Match
+from coalition.sessions import Session
 
 RESERVABLE = (*ACTIVE_STATUSES, ListingStatus.MATCHED)
 
