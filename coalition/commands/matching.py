@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 import sqlalchemy as sa
 from flask import current_app
@@ -9,6 +11,9 @@ from flask import current_app
 from coalition.extensions import db
 from coalition.models.matches import ResolveRun
 from coalition.services.proposals import run_resolve
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar() returns
 
 matching_cli = click.Group("matching", help="The matching engine in the platform.")
 STEPS = ("snapshot", "solve", "apply")
@@ -26,7 +31,7 @@ def resolve_command(margin: float | None) -> None:
     click.echo(describe(run))
 
 
-def _advance(bar: click.progressbar, step: str) -> None:  # type: ignore[type-arg]
+def _advance(bar: ProgressBar[int], step: str) -> None:
     """Move the bar to the step that starts."""
     bar.label = f"re-solving: {step}"
     bar.update(STEPS.index(step) - bar.pos)

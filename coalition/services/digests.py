@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
@@ -63,8 +63,8 @@ FILTER_FIELDS = (
 )
 # Hot-path updates run on the tables: Core statements skip the ORM's bulk-update
 # bookkeeping, which costs more than the UPDATE itself when it runs once per message.
-SENDS = DigestSend.__table__
-SUBSCRIPTIONS = DigestSubscription.__table__
+SENDS = cast(sa.Table, DigestSend.__table__)
+SUBSCRIPTIONS = cast(sa.Table, DigestSubscription.__table__)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

@@ -476,7 +476,7 @@ def get_visible(session: Session, actor: Any, match_id: int) -> Match:
     return match
 
 
-def visible_query(actor: Any) -> sa.Select[tuple[Match]]:
+def visible_query(actor: Any) -> sa.Select[Match]:
     """Every match for coordinators; for anyone else, those of their organization."""
     query = sa.select(Match)
     if getattr(actor, "is_coordinator", False):

@@ -66,7 +66,7 @@ def to_engine(listing: Listing, quantity: int | None = None) -> Offer | Request:
 # ------------------------------------------------------------------ per-event proposals
 
 
-def _open_listings_query() -> sa.Select[tuple[Listing]]:
+def _open_listings_query() -> sa.Select[Listing]:
     """Active listings with something available, category loaded."""
     return (
         sa.select(Listing)
@@ -88,7 +88,7 @@ def _near(listing: Listing) -> sa.ColumnElement[bool]:
     return box
 
 
-def _already_paired(session: Session, listing: Listing) -> sa.Select[tuple[int]]:
+def _already_paired(session: Session, listing: Listing) -> sa.Select[int]:
     """Counterparts this listing already has an open match with."""
     mine, theirs = (
         (Match.offer_id, Match.request_id)
