@@ -14,6 +14,7 @@ from coalition.events import names
 from coalition.events.envelope import Event
 from coalition.events.topology import Handler, HandlerTable
 from coalition.notify.notifications import MATCH_EVENTS, on_match_event
+from coalition.services.impact import on_match_fulfilled
 from coalition.services.match_lifecycle import on_match_proposed
 from coalition.services.proposals import propose_for_listing
 
@@ -45,4 +46,6 @@ HANDLERS: HandlerTable = {
     "matching": MATCHING,
     "notifications": NOTIFICATIONS,
     "auto-approval": {names.MATCH_PROPOSED: [on_match_proposed]},
+    # the impact figures' summary table (impact_facts), one row per fulfilled match
+    "impact": {names.MATCH_FULFILLED: [on_match_fulfilled]},
 }

@@ -5,5 +5,13 @@ from coalition.commands.digests import digests_cli
 from coalition.commands.events import events_cli
 from coalition.commands.listings import listings_cli
 from coalition.commands.matching import matching_cli
+from coalition.commands.reports import reports_cli
 
-COMMAND_GROUPS = (coalition_cli, matching_cli, events_cli, listings_cli, digests_cli)
+COMMAND_GROUPS = (
+    coalition_cli,
+    matching_cli,
+    events_cli,
+    listings_cli,
+    digests_cli,
+    reports_cli,
+)

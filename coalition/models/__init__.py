@@ -10,6 +10,7 @@ from coalition.models.events import (
     JobLease,
     OutboxEvent,
 )
+from coalition.models.impact import ImpactFact, ListingTag
 from coalition.models.listings import (
     Direction,
     Listing,
@@ -49,6 +50,8 @@ __all__ = [
     "Direction",
     "DeadLetter",
     "HandlerAttempt",
+    "ImpactFact",
+    "ListingTag",
     "InboxMessage",
     "JobLease",
     "Invitation",

@@ -33,6 +33,8 @@ class Category(Model):
     credentials: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # what one unit (or one hour) is worth, in cents, for the impact figures' estimated value
+    unit_cost_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def label(self, discreet: bool = False) -> str:
         """The plain label, or the neutral one for discreet wording."""
@@ -49,6 +51,7 @@ class Category(Model):
             "credentials": list(self.credentials or []),
             "active": self.active,
             "sort_order": self.sort_order,
+            "unit_cost_cents": self.unit_cost_cents,
         }
 
     def __str__(self) -> str:

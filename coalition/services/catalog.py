@@ -19,6 +19,7 @@ EDITABLE_FIELDS = (
     "credentials",
     "active",
     "sort_order",
+    "unit_cost_cents",
 )
 
 

@@ -53,7 +53,7 @@ def restore_catalog(app):
     for row in CATEGORIES:
         category = catalog.category_by_slug(db.session, row["slug"])
         for key in catalog.EDITABLE_FIELDS:
-            setattr(category, key, row[key])
+            setattr(category, key, row.get(key, 0))  # unit costs are not reference data
     db.session.commit()
 
 

@@ -7,7 +7,14 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from coalition.auth import coordinator_required
@@ -37,6 +44,13 @@ class CategoryForm(FlaskForm):
         description="staffing roles: codes separated by ;",
     )
     sort_order = IntegerField("Order", default=0, validators=[NumberRange(min=0, max=100_000)])
+    unit_cost = DecimalField(
+        "Unit cost ($)",
+        places=2,
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=1_000_000)],
+        description="what one unit or hour is worth, for the impact figures' estimated value",
+    )
     active = BooleanField("In use", default=True)
 
 
@@ -56,6 +70,7 @@ def _values(form: CategoryForm) -> dict[str, Any]:
         "credentials": split_list(form.credentials.data),
         "sort_order": form.sort_order.data or 0,
         "active": bool(form.active.data),
+        "unit_cost_cents": int(round((form.unit_cost.data or 0) * 100)),
     }
 
 
@@ -70,7 +85,11 @@ def _render(form: NewCategoryForm, status: int = 200) -> Any:
 
 def _edit_form(category: Category) -> CategoryForm:
     """A form pre-filled with a category's values."""
-    data = {**category.as_dict(), "credentials": format_list(category.credentials)}
+    data = {
+        **category.as_dict(),
+        "credentials": format_list(category.credentials),
+        "unit_cost": category.unit_cost_cents / 100,
+    }
     return CategoryForm(formdata=None, data=data, prefix=f"c{category.id}")
 
 

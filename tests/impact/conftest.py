@@ -1,0 +1,1 @@
+from tests.impact.support import unit_costs  # noqa: F401  (fixture)
