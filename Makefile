@@ -9,7 +9,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-sqlite test-postgres install lint format bench chromium migrate demo worker clean
+.PHONY: run test test-sqlite test-postgres install lint format bench chromium pango migrate demo worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,14 +28,14 @@ demo: migrate
 	$(FLASK) coalition demo --if-empty
 
 ## run: web, relay and worker together on the embedded default (SQLite + filesystem://)
-run: demo
+run: pango demo
 	$(BIN)/python -m worker.dev
 
 worker: migrate
 	$(BIN)/python -m worker
 
 ## test: every test on SQLite, then on PostgreSQL + RabbitMQ when they answer (required under CI=true)
-test: install chromium lint test-sqlite test-postgres
+test: install chromium pango lint test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
@@ -65,6 +65,18 @@ chromium:
 		echo "CI=true: /usr/bin/chromium is missing and cannot be installed (not root)"; exit 1; \
 	else \
 		echo "no /usr/bin/chromium and not root: browser tests will be skipped"; \
+	fi
+
+## pango: Debian's Pango for WeasyPrint's PDF reports (installed with apt-get when root)
+pango:
+	@if /sbin/ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0.so.0; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's Pango for the PDF reports"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true: Pango (libpangoft2-1.0-0) is missing and cannot be installed (not root)"; exit 1; \
+	else \
+		echo "no Pango and not root: PDF reports will fail (apt-get install libpango-1.0-0 libpangoft2-1.0-0)"; \
 	fi
 
 bench: install

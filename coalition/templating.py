@@ -42,6 +42,8 @@ EXTRA_NAV: list[tuple[str, str, str]] = [
     ("matches.index", "Matches", "member"),
     ("digests.settings", "My digest", "all"),
     ("digests.sends", "Digests", "coordinator"),
+    ("impact.coalition_page", "Impact", "coordinator"),
+    ("impact.organization_page", "Our impact", "member"),
 ]
 
 

@@ -5,6 +5,8 @@ from coalition.blueprints.catalog import bp as catalog_bp
 from coalition.blueprints.coordinator import bp as coordinator_bp
 from coalition.blueprints.digests import bp as digests_bp
 from coalition.blueprints.health import bp as health_bp
+from coalition.blueprints.impact import blp as impact_api
+from coalition.blueprints.impact import bp as impact_bp
 from coalition.blueprints.listings import bp as listings_bp
 from coalition.blueprints.listings_api import categories_blp as categories_api
 from coalition.blueprints.listings_api import offers_blp as offers_api
@@ -29,5 +31,13 @@ BLUEPRINTS = (
     catalog_bp,
     matches_bp,
     digests_bp,
+    impact_bp,
 )
-API_BLUEPRINTS = (organizations_api, offers_api, requests_api, categories_api, matches_api)
+API_BLUEPRINTS = (
+    organizations_api,
+    offers_api,
+    requests_api,
+    categories_api,
+    matches_api,
+    impact_api,
+)

@@ -300,6 +300,16 @@ class Figures:
         return [c for c in self.categories if c.kind == Kind.STAFFING.value]
 
     @property
+    def supply_value_cents(self) -> int:
+        """The estimated value of the supplies shared."""
+        return sum(c.value_cents for c in self.supplies)
+
+    @property
+    def staff_value_cents(self) -> int:
+        """The estimated value of the staff time shared."""
+        return sum(c.value_cents for c in self.staffing)
+
+    @property
     def value_dollars(self) -> int:
         """The estimated value, in whole dollars."""
         return round(self.value_cents / 100)

@@ -1,0 +1,167 @@
+"""Impact pages (coalition for coordinators, organization for members) and the reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from coalition.auth import is_coordinator
+from coalition.blueprints.impact import bp, report
+from coalition.blueprints.impact.access import Refused, Report, quick_periods, resolve
+from coalition.blueprints.impact.schemas import ImpactQuerySchema
+from coalition.extensions import db
+from coalition.models.organizations import Organization
+from coalition.services import catalog, impact
+
+QUERY = ImpactQuerySchema()
+ATTRIBUTES = {"from": "start", "to": "end"}
+
+
+def _parse() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The query string as arguments, and the field errors (empty when valid)."""
+    try:
+        return QUERY.load(request.args), {}
+    except ValidationError as exc:
+        errors = {k: v if isinstance(v, list) else [str(v)] for k, v in exc.messages.items()}
+        valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+        return _without(valid, errors), errors
+
+
+def _without(args: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The arguments less those of the named (query-string) fields."""
+    dropped = {ATTRIBUTES.get(f, f) for f in fields}
+    return {k: v for k, v in args.items() if k not in dropped}
+
+
+def _resolve(args: dict[str, Any], errors: dict[str, list[str]]) -> Report:
+    """The report asked for; 403/404 when it may not be seen."""
+    try:
+        return resolve(args)
+    except Refused as exc:
+        if exc.status == 422:
+            errors.setdefault(exc.field or "query", []).append(exc.message)
+            return resolve(_without(args, [exc.field or ""]))
+        abort(exc.status)
+
+
+def _page(template: str) -> Any:
+    """Render an impact page; bad parameters re-show the page with messages (422)."""
+    args, errors = _parse()
+    rep = _resolve(args, errors)
+    built = report.build(rep)
+    return render_template(
+        template,
+        errors=errors,
+        args=request.args,
+        periods=quick_periods(),
+        categories=catalog.all_categories(db.session, active_only=False),
+        tags=impact.organization_tags(db.session, None if is_coordinator() else _own_org()),
+        link=_link,
+        organizations=_organizations(),
+        **report.context(built),
+    ), (422 if errors else 200)
+
+
+def _organizations() -> list[Organization]:
+    """Organizations a coordinator may pick (none for members)."""
+    if not is_coordinator():
+        return []
+    return list(db.session.scalars(sa.select(Organization).order_by(Organization.name)))
+
+
+def _own_org() -> int | None:
+    """The signed-in member's organization id."""
+    return getattr(current_user, "organization_id", None)
+
+
+def _link(endpoint: str, **changes: Any) -> str:
+    """This page's (or a report's) URL with some parameters changed."""
+    params = {k: v for k, v in request.args.items() if v}
+    params.update({k: v for k, v in changes.items() if v is not None})
+    params = {k: v for k, v in params.items() if v != ""}
+    return url_for(endpoint, **params)
+
+
+@bp.get("/impact/")
+@login_required
+def coalition_page() -> Any:
+    """The coalition's impact (coordinators); members go to their organization's page."""
+    if not is_coordinator():
+        return redirect(url_for("impact.organization_page"))
+    return _page("impact/coalition.html")
+
+
+@bp.get("/impact/organization")
+@login_required
+def organization_page() -> Any:
+    """The member's organization's impact, beside the coalition's totals."""
+    if is_coordinator() and not request.args.get("organization"):
+        return redirect(url_for("impact.coalition_page"))
+    return _page("impact/organization.html")
+
+
+def _report_or_422() -> Report:
+    """The report the query asks for, or a 422 with the field messages."""
+    args, errors = _parse()
+    if errors:
+        abort(Response(_errors_text(errors), 422, mimetype="text/plain"))
+    try:
+        return resolve(args)
+    except Refused as exc:
+        if exc.status == 422:
+            abort(Response(f"{exc.field}: {exc.message}\n", 422, mimetype="text/plain"))
+        abort(exc.status)
+
+
+def _errors_text(errors: dict[str, list[str]]) -> str:
+    """Field messages, one a line."""
+    return "".join(f"{field}: {'; '.join(messages)}\n" for field, messages in errors.items())
+
+
+def _download(body: Any, mimetype: str, filename: str, inline: bool = False) -> Response:
+    """A file response with its name."""
+    disposition = "inline" if inline else "attachment"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@bp.get("/reports/impact.csv")
+@login_required
+def figures_csv() -> Response:
+    """Every figure of the report as CSV."""
+    rep = _report_or_422()
+    built = report.build(rep)
+    return _download(report.figures_csv(built), "text/csv", rep.filename("csv"))
+
+
+@bp.get("/reports/impact-transfers.csv")
+@login_required
+def transfers_csv() -> Response:
+    """The fulfilled matches the report counts, one a row."""
+    rep = _report_or_422()
+    lines = list(report.transfers_csv(rep))
+    return _download(lines, "text/csv", rep.filename("csv").replace("-impact", "-transfers"))
+
+
+@bp.get("/reports/impact.html")
+@login_required
+def printable() -> Response:
+    """The report as a printable page."""
+    rep = _report_or_422()
+    body = report.html(report.build(rep))
+    return _download(body, "text/html", rep.filename("html"), inline=True)
+
+
+@bp.get("/reports/impact.pdf")
+@login_required
+def pdf() -> Response:
+    """The report as PDF."""
+    rep = _report_or_422()
+    body = report.pdf(report.build(rep))
+    return _download(body, "application/pdf", rep.filename("pdf"))
