@@ -1,7 +1,7 @@
 """impact: unit costs, listing tags, the fulfilled-match facts
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-03 12:46:51.499399
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import coalition.models.base
 
 # revision identifiers, used by Alembic.
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
