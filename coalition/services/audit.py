@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from coalition.actors import Actor
 from coalition.models.audit import AuditEntry
 from coalition.sessions import Session
 
 
 def audit(
     session: Session,
-    actor: Any,
+    actor: Actor | None,
     action: str,
     target: Any,
     changes: dict[str, Any] | None = None,

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from coalition.actors import Actor
 from coalition.catalog_data import CATEGORIES
 from coalition.models.catalog import Category, Kind
 from coalition.services.audit import audit, diff
@@ -49,7 +50,9 @@ def category_by_slug(session: Session, slug: str) -> Category | None:
     return session.scalar(sa.select(Category).where(Category.slug == slug))
 
 
-def create_category(session: Session, actor: Any, slug: str, kind: Kind, **values: Any) -> Category:
+def create_category(
+    session: Session, actor: Actor | None, slug: str, kind: Kind, **values: Any
+) -> Category:
     """Add a category to the catalog; slugs are unique."""
     if category_by_slug(session, slug) is not None:
         raise ServiceError("A category with this slug already exists.", "slug")
@@ -61,7 +64,7 @@ def create_category(session: Session, actor: Any, slug: str, kind: Kind, **value
 
 
 def update_category(
-    session: Session, actor: Any, category: Category, values: dict[str, Any]
+    session: Session, actor: Actor | None, category: Category, values: dict[str, Any]
 ) -> None:
     """Change a category's unit, labels, credentials, order or active flag; audited."""
     unknown = set(values) - set(EDITABLE_FIELDS)

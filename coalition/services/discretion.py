@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from coalition.actors import Actor
 from coalition.models.listings import Listing
 from coalition.models.matches import Match
 from coalition.models.organizations import Organization
@@ -26,7 +27,7 @@ class Viewer:
     coordinator: bool = False
 
     @classmethod
-    def of(cls, actor: Any) -> Viewer:
+    def of(cls, actor: Actor | None) -> Viewer:
         """The viewer for a User, an org token principal, or anyone else."""
         return cls(
             org_id=getattr(actor, "organization_id", None),

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from marshmallow import ValidationError
 
+from coalition.actors import Actor
 from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization
 from coalition.services.listings import ListingInvalid, acting_organization, post_listing
@@ -204,7 +205,7 @@ def _column_value(name: str, text: str, zone: tzinfo) -> Any:
 
 
 def check_offer_rows(
-    session: Session, actor: Any, org: Organization, rows: Iterable[dict[str, str]]
+    session: Session, actor: Actor | None, org: Organization, rows: Iterable[dict[str, str]]
 ) -> list[dict[str, Any]]:
     """Validate every row; return the loaded rows, or raise ImportFailed listing every error."""
     acting_organization(session, actor, None, org)
@@ -243,13 +244,15 @@ def _check_row(
 
 
 def post_offer_rows(
-    session: Session, actor: Any, org: Organization, loaded: Iterable[dict[str, Any]]
+    session: Session, actor: Actor | None, org: Organization, loaded: Iterable[dict[str, Any]]
 ) -> list[Listing]:
     """Post checked rows as offers (the caller commits once, or rolls everything back)."""
     return [post_listing(session, actor, Direction.OFFER, data, org=org) for data in loaded]
 
 
-def import_offers(session: Session, actor: Any, org: Organization, stream: TextIO) -> ImportResult:
+def import_offers(
+    session: Session, actor: Actor | None, org: Organization, stream: TextIO
+) -> ImportResult:
     """Read, check and post a CSV of offers for one organization: all rows or none."""
     try:
         rows = read_rows(stream)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
+from coalition.actors import Actor
 from coalition.events import names
 from coalition.events.outbox import emit
 from coalition.models.base import utcnow
@@ -79,7 +80,7 @@ TRANSITIONS: dict[str, Transition] = {
 # ---------------------------------------------------------------- who may do what
 
 
-def roles_of(actor: Any, match: Match) -> set[str]:
+def roles_of(actor: Actor | None, match: Match) -> set[str]:
     """The roles the actor holds on this match: coordinator, offer_org, request_org."""
     roles: set[str] = set()
     if actor is None or not getattr(actor, "is_authenticated", False):
@@ -94,17 +95,17 @@ def roles_of(actor: Any, match: Match) -> set[str]:
     return roles
 
 
-def can_view(actor: Any, match: Match) -> bool:
+def can_view(actor: Actor | None, match: Match) -> bool:
     """Coordinators and members of either organization see a match."""
     return bool(roles_of(actor, match))
 
 
-def may(actor: Any, match: Match, action: str) -> bool:
+def may(actor: Actor | None, match: Match, action: str) -> bool:
     """Whether the actor's role allows the action (whatever the state)."""
     return bool(roles_of(actor, match) & TRANSITIONS[action].who)
 
 
-def available_actions(actor: Any, match: Match) -> list[str]:
+def available_actions(actor: Actor | None, match: Match) -> list[str]:
     """The actions the actor may take on the match in its current state."""
     return [
         action
@@ -115,7 +116,7 @@ def available_actions(actor: Any, match: Match) -> list[str]:
     ]
 
 
-def _already_accepted(actor: Any, match: Match) -> bool:
+def _already_accepted(actor: Actor | None, match: Match) -> bool:
     """Whether the actor's side has already accepted."""
     roles = roles_of(actor, match)
     if OFFER_ORG in roles:
@@ -123,7 +124,7 @@ def _already_accepted(actor: Any, match: Match) -> bool:
     return REQUEST_ORG in roles and match.request_accepted_at is not None
 
 
-def _authorize(actor: Any, match: Match, action: str) -> None:
+def _authorize(actor: Actor | None, match: Match, action: str) -> None:
     """403 unless the actor's role allows the action."""
     if not may(actor, match, action):
         raise ServiceError("You are not allowed to do that to this match.", status=403)
@@ -158,12 +159,12 @@ def _move(session: Session, match: Match, action: str, **values: Any) -> None:
         raise _conflict(match, action)
 
 
-def _label(actor: Any) -> str:
+def _label(actor: Actor | None) -> str:
     """How an actor appears in events and `closed_by`."""
     return getattr(actor, "email", None) or "system"
 
 
-def _record(session: Session, actor: Any, match: Match, event: str, **data: Any) -> None:
+def _record(session: Session, actor: Actor | None, match: Match, event: str, **data: Any) -> None:
     """Record the match's event in the outbox and its audit entry."""
     payload = {
         "id": match.id,
@@ -195,14 +196,14 @@ def _hold_deadline(now: datetime) -> datetime:
 # ---------------------------------------------------------------- transitions
 
 
-def approve(session: Session, actor: Any, match: Match) -> Match:
+def approve(session: Session, actor: Actor | None, match: Match) -> Match:
     """A coordinator approves a proposal: names and contacts are now shared with both sides."""
     _authorize(actor, match, "approve")
     return _approve(session, actor, match)
 
 
 def _approve(
-    session: Session, actor: Any, match: Match, rule: AutoApprovalRule | None = None
+    session: Session, actor: Actor | None, match: Match, rule: AutoApprovalRule | None = None
 ) -> Match:
     """Approve without checking who asks (coordinators, or an auto-approval rule)."""
     now = utcnow()
@@ -220,7 +221,7 @@ def _approve(
     return match
 
 
-def reject(session: Session, actor: Any, match: Match, reason: str | None) -> Match:
+def reject(session: Session, actor: Actor | None, match: Match, reason: str | None) -> Match:
     """A coordinator rejects a proposal (with a reason); its stock is released."""
     _authorize(actor, match, "reject")
     text = _reason(reason, required=True)
@@ -240,7 +241,7 @@ def reject(session: Session, actor: Any, match: Match, reason: str | None) -> Ma
     return match
 
 
-def accept(session: Session, actor: Any, match: Match) -> Match:
+def accept(session: Session, actor: Actor | None, match: Match) -> Match:
     """One side accepts an approved match; once both have, it is accepted."""
     _authorize(actor, match, "accept")
     side = OFFER_ORG if OFFER_ORG in roles_of(actor, match) else REQUEST_ORG
@@ -285,19 +286,21 @@ def _complete_acceptance(session: Session, match: Match) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def decline(session: Session, actor: Any, match: Match, reason: str | None = None) -> Match:
+def decline(
+    session: Session, actor: Actor | None, match: Match, reason: str | None = None
+) -> Match:
     """Either side declines an approved match; its stock is released."""
     _authorize(actor, match, "decline")
     return _close(session, actor, match, "decline", _reason(reason, required=False))
 
 
-def cancel(session: Session, actor: Any, match: Match, reason: str | None = None) -> Match:
+def cancel(session: Session, actor: Actor | None, match: Match, reason: str | None = None) -> Match:
     """Either side or a coordinator cancels an open match; its stock is released."""
     _authorize(actor, match, "cancel")
     return _close(session, actor, match, "cancel", _reason(reason, required=False))
 
 
-def _close(session: Session, actor: Any, match: Match, action: str, reason: str) -> Match:
+def _close(session: Session, actor: Actor | None, match: Match, action: str, reason: str) -> Match:
     """End an open match without a transfer: release, re-match, record."""
     _move(session, match, action, reason=reason, closed_at=utcnow(), closed_by=_label(actor))
     _release(session, actor, match)
@@ -305,7 +308,7 @@ def _close(session: Session, actor: Any, match: Match, action: str, reason: str)
     return match
 
 
-def hand_off(session: Session, actor: Any, match: Match) -> Match:
+def hand_off(session: Session, actor: Actor | None, match: Match) -> Match:
     """The giving organization says it handed the quantity over."""
     _authorize(actor, match, "handoff")
     _move(session, match, "handoff", handed_off_at=utcnow())
@@ -313,7 +316,7 @@ def hand_off(session: Session, actor: Any, match: Match) -> Match:
     return match
 
 
-def receive(session: Session, actor: Any, match: Match) -> Match:
+def receive(session: Session, actor: Actor | None, match: Match) -> Match:
     """The receiving organization confirms receipt: the match is fulfilled."""
     _authorize(actor, match, "receive")
     now = utcnow()
@@ -333,7 +336,7 @@ ACTIONS_WITH_REASON = {"reject": reject, "decline": decline, "cancel": cancel}
 
 
 def perform(
-    session: Session, actor: Any, match: Match, action: str, reason: str | None = None
+    session: Session, actor: Actor | None, match: Match, action: str, reason: str | None = None
 ) -> Match:
     """Run a named action (as the web and API name them) on a match."""
     if action in ACTIONS_WITH_REASON:
@@ -346,7 +349,7 @@ def perform(
 # ---------------------------------------------------------------- releasing and re-matching
 
 
-def _release(session: Session, actor: Any, match: Match) -> None:
+def _release(session: Session, actor: Actor | None, match: Match) -> None:
     """Give the held quantity back and ask the worker to match both listings again."""
     stock.release(session, match)
     for listing_id in (match.offer_id, match.request_id):
@@ -468,7 +471,7 @@ def auto_approve(session: Session, match: Match) -> bool:
 # ---------------------------------------------------------------- reading
 
 
-def get_visible(session: Session, actor: Any, match_id: int) -> Match:
+def get_visible(session: Session, actor: Actor | None, match_id: int) -> Match:
     """A match the actor may see; 404 otherwise (existence is not revealed)."""
     match = session.get(Match, match_id)
     if match is None or not can_view(actor, match):
@@ -476,7 +479,7 @@ def get_visible(session: Session, actor: Any, match_id: int) -> Match:
     return match
 
 
-def visible_query(actor: Any) -> sa.Select[Match]:
+def visible_query(actor: Actor | None) -> sa.Select[Match]:
     """Every match for coordinators; for anyone else, those of their organization."""
     query = sa.select(Match)
     if getattr(actor, "is_coordinator", False):
@@ -550,7 +553,11 @@ def _add_to_ledger(totals: dict[Any, dict[str, Any]], match: Match, direction: s
 
 
 def create_rule(
-    session: Session, actor: Any, kind: Kind, category_id: int | None, max_quantity: int | None
+    session: Session,
+    actor: Actor | None,
+    kind: Kind,
+    category_id: int | None,
+    max_quantity: int | None,
 ) -> AutoApprovalRule:
     """Add an auto-approval rule (coordinators); the category must be of that kind."""
     if not max_quantity or max_quantity < 1:
@@ -571,7 +578,9 @@ def create_rule(
     return rule
 
 
-def set_rule_enabled(session: Session, actor: Any, rule: AutoApprovalRule, enabled: bool) -> None:
+def set_rule_enabled(
+    session: Session, actor: Actor | None, rule: AutoApprovalRule, enabled: bool
+) -> None:
     """Turn a rule on or off."""
     if rule.enabled == enabled:
         return
@@ -580,7 +589,7 @@ def set_rule_enabled(session: Session, actor: Any, rule: AutoApprovalRule, enabl
     audit(session, actor, "auto_rule.enabled" if enabled else "auto_rule.disabled", rule, {})
 
 
-def delete_rule(session: Session, actor: Any, rule: AutoApprovalRule) -> None:
+def delete_rule(session: Session, actor: Actor | None, rule: AutoApprovalRule) -> None:
     """Remove a rule (the audit log keeps what it said)."""
     audit(session, actor, "auto_rule.deleted", rule, {"rule": rule.describe()})
     session.delete(rule)
