@@ -12,13 +12,13 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalition.extensions import db
+from coalition.extensions import Model
 from coalition.models.base import UTCDateTime
 from coalition.models.catalog import Kind
 from coalition.models.organizations import enum_column
 
 
-class ListingTag(db.Model):
+class ListingTag(Model):
     """A program or funding source an organization tags its listing with."""
 
     __tablename__ = "listing_tags"
@@ -29,7 +29,7 @@ class ListingTag(db.Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
 
 
-class ImpactFact(db.Model):
+class ImpactFact(Model):
     """One fulfilled match, as the impact figures count it."""
 
     __tablename__ = "impact_facts"

@@ -17,13 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from coalition.models.catalog import Category, Kind
 from coalition.models.impact import ImpactFact, ListingTag
 from coalition.models.listings import Listing
 from coalition.models.matches import Match, MatchState
 from coalition.models.organizations import Organization
+from coalition.sessions import Session
 
 # "Short-dated": the lot was this close to its expiry date when it was handed over.
 SHORT_DATED_DAYS = 60

@@ -27,7 +27,9 @@ def _parse() -> tuple[dict[str, Any], dict[str, list[str]]]:
     try:
         return QUERY.load(request.args), {}
     except ValidationError as exc:
-        errors = {k: v if isinstance(v, list) else [str(v)] for k, v in exc.messages.items()}
+        errors = {
+            k: v if isinstance(v, list) else [str(v)] for k, v in exc.normalized_messages().items()
+        }
         valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
         return _without(valid, errors), errors
 
@@ -81,7 +83,7 @@ def _own_org() -> int | None:
 
 def _link(endpoint: str, **changes: Any) -> str:
     """This page's (or a report's) URL with some parameters changed."""
-    params = {k: v for k, v in request.args.items() if v}
+    params: dict[str, Any] = {k: v for k, v in request.args.items() if v}
     params.update({k: v for k, v in changes.items() if v is not None})
     params = {k: v for k, v in params.items() if v != ""}
     return url_for(endpoint, **params)
