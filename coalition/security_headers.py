@@ -6,8 +6,9 @@ import secrets
 
 from flask import Flask, Response, current_app, g
 
-# Pages load scripts and styles from /static only; an inline script needs this request's
-# nonce (`<script nonce="{{ csp_nonce() }}">`), which only the server can print.
+# Pages load scripts and styles from /static only; an inline <script> or <style> needs this
+# request's nonce (`<script nonce="{{ csp_nonce() }}">`), which only the server can print.
+# Style attributes are never allowed (SVG presentation attributes are not styles).
 POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",
@@ -39,10 +40,11 @@ def csp_nonce() -> str:
 
 
 def content_security_policy(nonce: str | None) -> str:
-    """The policy, allowing scripts that carry `nonce` when the page printed one."""
+    """The policy, allowing scripts and style elements that carry `nonce` when a page printed it."""
     policy = dict(POLICY)
     if nonce:
         policy["script-src"] += f" 'nonce-{nonce}'"
+        policy["style-src"] += f" 'nonce-{nonce}'"
     return "; ".join(f"{name} {value}" for name, value in policy.items())
 
 

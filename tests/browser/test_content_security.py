@@ -25,6 +25,8 @@ PAGES = [
     "/digests/sends",
     "/digests/settings",
     "/digests/preview",
+    "/impact/",
+    "/reports/impact.html",
     "/login",
 ]
 

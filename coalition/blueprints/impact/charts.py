@@ -11,6 +11,7 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
+from coalition.security_headers import csp_nonce
 from coalition.services.impact import Figures
 
 # pygal appends a legacy meta-path finder (for its map plugins, unused here) whose
@@ -47,9 +48,13 @@ OPTIONS = {
 SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 
 
+# the tooltip's `style="opacity: 0"` as a presentation attribute: the CSP allows no style="…"
+HIDDEN_STYLE = 'style="opacity: 0"'
+
+
 def _render(chart: pygal.graph.graph.Graph) -> str:
-    """The chart's SVG, without scripts."""
-    return SCRIPT.sub("", chart.render(is_unicode=True))
+    """The chart's SVG, without scripts or style attributes."""
+    return SCRIPT.sub("", chart.render(is_unicode=True)).replace(HIDDEN_STYLE, 'opacity="0"')
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Chart:
     def inline(self) -> Markup:
         """The SVG to put in a page (hidden from screen readers: the table says it)."""
         svg = self.svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+        svg = svg.replace("<style", f'<style nonce="{csp_nonce()}"')  # pygal's own stylesheet
         return Markup(svg)  # noqa: S704  (pygal's own output, labels escaped by pygal)
 
     @property
