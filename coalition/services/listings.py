@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlalchemy.sql import Select
 
+from coalition.actors import Actor
 from coalition.events.names import listing_event
 from coalition.events.outbox import emit
 from coalition.models.base import utcnow
@@ -54,17 +55,17 @@ class ListingInvalid(ServiceError):
 # ---------------------------------------------------------------- who may see and change
 
 
-def is_coordinator(actor: Any) -> bool:
+def is_coordinator(actor: Actor | None) -> bool:
     """Coordinators see and change every listing."""
     return bool(getattr(actor, "is_coordinator", False))
 
 
-def acts_for(actor: Any, org_id: int | None) -> bool:
+def acts_for(actor: Actor | None, org_id: int | None) -> bool:
     """Whether the actor (a member or an org token) acts for that organization."""
     return org_id is not None and getattr(actor, "organization_id", None) == org_id
 
 
-def can_view(actor: Any, listing: Listing) -> bool:
+def can_view(actor: Actor | None, listing: Listing) -> bool:
     """Coalition-wide listings to anyone signed in; coordinators-only ones to the owner too."""
     if is_coordinator(actor) or acts_for(actor, listing.organization_id):
         return True
@@ -72,12 +73,12 @@ def can_view(actor: Any, listing: Listing) -> bool:
     return signed_in and listing.visibility == Visibility.COALITION
 
 
-def can_edit(actor: Any, listing: Listing) -> bool:
+def can_edit(actor: Actor | None, listing: Listing) -> bool:
     """Members change their own organization's listings; coordinators and the system any."""
     return actor is None or is_coordinator(actor) or acts_for(actor, listing.organization_id)
 
 
-def visible_listings_query(actor: Any) -> Select[Listing]:
+def visible_listings_query(actor: Actor | None) -> Select[Listing]:
     """A select of the listings the actor may see."""
     query = sa.select(Listing)
     if is_coordinator(actor):
@@ -92,7 +93,7 @@ def visible_listings_query(actor: Any) -> Select[Listing]:
 
 
 def visible_listing(
-    session: Session, actor: Any, listing_id: int, direction: str | None = None
+    session: Session, actor: Actor | None, listing_id: int, direction: str | None = None
 ) -> Listing:
     """The listing if it exists and the actor may see it; otherwise a 404."""
     listing = session.get(Listing, listing_id)
@@ -103,7 +104,7 @@ def visible_listing(
     return listing
 
 
-def _require_edit(actor: Any, listing: Listing) -> None:
+def _require_edit(actor: Actor | None, listing: Listing) -> None:
     """403 unless the actor may change this listing; 409 once it is history."""
     if not can_edit(actor, listing):
         raise ServiceError(
@@ -120,7 +121,7 @@ def _require_edit(actor: Any, listing: Listing) -> None:
 
 def post_listing(
     session: Session,
-    actor: Any,
+    actor: Actor | None,
     direction: str,
     data: dict[str, Any],
     org: Organization | None = None,
@@ -143,7 +144,7 @@ def post_listing(
 
 
 def acting_organization(
-    session: Session, actor: Any, slug: str | None, org: Organization | None = None
+    session: Session, actor: Actor | None, slug: str | None, org: Organization | None = None
 ) -> Organization:
     """The organization a new listing belongs to, checking the actor may post for it."""
     if org is None and slug:
@@ -242,7 +243,9 @@ def org_today(org: Organization) -> date:
 # ---------------------------------------------------------------- changing
 
 
-def update_listing(session: Session, actor: Any, listing: Listing, data: dict[str, Any]) -> bool:
+def update_listing(
+    session: Session, actor: Actor | None, listing: Listing, data: dict[str, Any]
+) -> bool:
     """Apply a change to a listing; return whether anything changed."""
     _require_edit(actor, listing)
     errors = rule_errors(
@@ -320,7 +323,7 @@ def status_for_counts(listing: Listing) -> ListingStatus:
     return ListingStatus.MATCHED
 
 
-def withdraw_listing(session: Session, actor: Any, listing: Listing) -> None:
+def withdraw_listing(session: Session, actor: Actor | None, listing: Listing) -> None:
     """Withdraw a listing: it stays in the history with status `withdrawn`."""
     _require_edit(actor, listing)
     old = listing.status
@@ -387,14 +390,14 @@ def _bump(listing: Listing) -> None:
 # ---------------------------------------------------------------- history and events
 
 
-def actor_label(actor: Any) -> str | None:
+def actor_label(actor: Actor | None) -> str | None:
     """How an actor is named in events and revisions (None for the system)."""
     return getattr(actor, "email", None) if actor is not None else None
 
 
 def _record(
     session: Session,
-    actor: Any,
+    actor: Actor | None,
     listing: Listing,
     verb: str,
     changes: dict[str, Any],
@@ -516,7 +519,7 @@ class ListingFilters:
     origin: tuple[float, float] | None = None
 
 
-def filtered_query(actor: Any, filters: ListingFilters) -> Select[Listing]:
+def filtered_query(actor: Actor | None, filters: ListingFilters) -> Select[Listing]:
     """Visible listings narrowed by the filters (distance is applied by `within_distance`)."""
     query = visible_listings_query(actor).join(Listing.category).join(Listing.organization)
     for condition in _conditions(filters):
