@@ -9,14 +9,14 @@ coordinator's change of a unit cost or a label shows at once.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from coalition.models.catalog import Category, Kind
 from coalition.models.impact import ImpactFact, ListingTag
@@ -39,31 +39,66 @@ F = ImpactFact
 # ---------------------------------------------------------------- keeping the facts
 
 
-def fact_for(match: Match) -> ImpactFact:
-    """The impact row of a fulfilled match, from the match, its listings and organizations."""
-    offer, request = match.offer, match.request
-    received_at = match.received_at or match.updated_at
-    local = received_at.astimezone(TIMEZONE)
-    handed = (match.handed_off_at or received_at).astimezone(TIMEZONE).date()
-    return ImpactFact(
-        match_id=match.id,
-        received_at=received_at,
-        received_on=local.date(),
-        month=local.strftime("%Y-%m"),
-        category_id=offer.category_id,
-        kind=offer.kind,
-        quantity=match.quantity,
-        offer_id=offer.id,
-        request_id=request.id,
-        giver_id=offer.organization_id,
-        receiver_id=request.organization_id,
-        giver_borough=offer.organization.borough or "",
-        receiver_borough=request.organization.borough or "",
-        hours_to_receipt=max(0, int((received_at - request.created_at).total_seconds() // 3600)),
-        need_by=request.need_by,
-        on_time=request.need_by is not None and local.date() <= request.need_by,
-        short_dated=match.quantity if is_short_dated(offer.expires_on, handed) else 0,
+def _ledger_query() -> sa.Select[Any]:
+    """Fulfilled matches with what a fact needs from their listings and organizations."""
+    offer, request = aliased(Listing), aliased(Listing)
+    giver, receiver = aliased(Organization), aliased(Organization)
+    return (
+        sa.select(
+            Match.id.label("match_id"),
+            Match.quantity,
+            sa.func.coalesce(Match.received_at, Match.updated_at).label("received_at"),
+            Match.handed_off_at,
+            offer.id.label("offer_id"),
+            offer.category_id,
+            offer.kind,
+            offer.expires_on,
+            offer.organization_id.label("giver_id"),
+            giver.borough.label("giver_borough"),
+            request.id.label("request_id"),
+            request.created_at.label("posted_at"),
+            request.need_by,
+            request.organization_id.label("receiver_id"),
+            receiver.borough.label("receiver_borough"),
+        )
+        .join(offer, Match.offer_id == offer.id)
+        .join(request, Match.request_id == request.id)
+        .join(giver, offer.organization_id == giver.id)
+        .join(receiver, request.organization_id == receiver.id)
+        .where(Match.state == MatchState.FULFILLED)
     )
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive UTC from a coalesce() (no column type to convert it)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def fact_values(row: Any) -> dict[str, Any]:
+    """The impact row of a fulfilled match, from `_ledger_query`."""
+    received_at = _aware(row.received_at)
+    local = received_at.astimezone(TIMEZONE)
+    handed = _aware(row.handed_off_at or received_at).astimezone(TIMEZONE).date()
+    posted = _aware(row.posted_at)
+    return {
+        "match_id": row.match_id,
+        "received_at": received_at,
+        "received_on": local.date(),
+        "month": local.strftime("%Y-%m"),
+        "category_id": row.category_id,
+        "kind": row.kind,
+        "quantity": row.quantity,
+        "offer_id": row.offer_id,
+        "request_id": row.request_id,
+        "giver_id": row.giver_id,
+        "receiver_id": row.receiver_id,
+        "giver_borough": row.giver_borough or "",
+        "receiver_borough": row.receiver_borough or "",
+        "hours_to_receipt": max(0, int((received_at - posted).total_seconds() // 3600)),
+        "need_by": row.need_by,
+        "on_time": row.need_by is not None and local.date() <= row.need_by,
+        "short_dated": row.quantity if is_short_dated(row.expires_on, handed) else 0,
+    }
 
 
 def is_short_dated(expires_on: date | None, handed_on: date) -> bool:
@@ -73,14 +108,11 @@ def is_short_dated(expires_on: date | None, handed_on: date) -> bool:
 
 def record_fulfilled(session: Session, match_id: int) -> ImpactFact | None:
     """Write (or rewrite) the fact of a fulfilled match; nothing for any other state."""
-    match = session.get(Match, match_id)
-    existing = session.get(ImpactFact, match_id)
-    if existing is not None:
-        session.delete(existing)
-        session.flush()
-    if match is None or match.state != MatchState.FULFILLED:
+    session.execute(sa.delete(ImpactFact).where(ImpactFact.match_id == match_id))
+    row = session.execute(_ledger_query().where(Match.id == match_id)).one_or_none()
+    if row is None:
         return None
-    fact = fact_for(match)
+    fact = ImpactFact(**fact_values(row))
     session.add(fact)
     session.flush()
     return fact
@@ -98,36 +130,20 @@ def fulfilled_count(session: Session) -> int:
 
 
 def rebuild_facts(
-    session: Session, batch: int = 2000, progress: Callable[[int], None] | None = None
+    session: Session, batch: int = 5000, progress: Callable[[int], None] | None = None
 ) -> int:
     """Re-create every fact from the fulfilled matches, in batches; returns how many."""
     session.execute(sa.delete(ImpactFact))
     written, last_id = 0, 0
     while True:
-        matches = _fulfilled_batch(session, last_id, batch)
-        if not matches:
+        query = _ledger_query().where(Match.id > last_id).order_by(Match.id).limit(batch)
+        rows = session.execute(query).all()
+        if not rows:
             return written
-        session.add_all([fact_for(m) for m in matches])
-        session.flush()
-        session.expunge_all()
-        written, last_id = written + len(matches), matches[-1].id
+        session.execute(sa.insert(ImpactFact), [fact_values(r) for r in rows])
+        written, last_id = written + len(rows), rows[-1].match_id
         if progress:
-            progress(len(matches))
-
-
-def _fulfilled_batch(session: Session, after_id: int, size: int) -> list[Match]:
-    """The next fulfilled matches by id, with their listings and organizations loaded."""
-    query = (
-        sa.select(Match)
-        .where(Match.state == MatchState.FULFILLED, Match.id > after_id)
-        .order_by(Match.id)
-        .limit(size)
-        .options(
-            sa.orm.joinedload(Match.offer).joinedload(Listing.organization),
-            sa.orm.joinedload(Match.request).joinedload(Listing.organization),
-        )
-    )
-    return list(session.scalars(query).unique())
+            progress(len(rows))
 
 
 # ---------------------------------------------------------------- tags
@@ -462,35 +478,34 @@ def _add_people(
 def _add_median(
     session: Session, where: list[Any], figures: Figures, months: dict[str, MonthFigure]
 ) -> None:
-    """Median days from request posted to receipt, from a histogram of whole hours."""
-    rows = session.execute(
-        sa.select(F.month, F.hours_to_receipt, sa.func.count())
+    """Median days from request posted to receipt, for the period and for each month."""
+    figures.median_days = _medians(session, where, None).get("", None)
+    for month, value in _medians(session, where, F.month).items():
+        months.setdefault(month, MonthFigure(month)).median_days = value
+
+
+def _medians(session: Session, where: list[Any], partition: Any) -> dict[str, float]:
+    """The middle one or two hours-to-receipt of each partition (window functions), in days."""
+    columns = [partition.label("key")] if partition is not None else []
+    ranked = (
+        sa.select(
+            *columns,
+            F.hours_to_receipt.label("hours"),
+            sa.func.row_number()
+            .over(partition_by=partition, order_by=F.hours_to_receipt)
+            .label("rank"),
+            sa.func.count().over(partition_by=partition).label("n"),
+        )
         .where(*where)
-        .group_by(F.month, F.hours_to_receipt)
-    ).all()
-    overall: Counter[int] = Counter()
-    per_month: dict[str, Counter[int]] = {}
-    for month, hours, n in rows:
-        overall[int(hours)] += int(n)
-        per_month.setdefault(month, Counter())[int(hours)] += int(n)
-    figures.median_days = median_days(overall)
-    for month, histogram in per_month.items():
-        months.setdefault(month, MonthFigure(month)).median_days = median_days(histogram)
-
-
-def median_days(histogram: Counter[int]) -> float | None:
-    """The median of a histogram of hours, in days with one decimal (None when empty)."""
-    n = sum(histogram.values())
-    if n == 0:
-        return None
-    low, high = (n - 1) // 2, n // 2
-    values: list[int] = []
-    seen = 0
-    for hours in sorted(histogram):
-        count = histogram[hours]
-        values += [hours] * sum(1 for i in (low, high) if seen <= i < seen + count)
-        seen += count
-    return round(sum(values) / len(values) / 24, 1)
+        .subquery()
+    )
+    middle = ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+    if partition is None:
+        hours = session.scalar(sa.select(sa.func.avg(ranked.c.hours)).where(middle))
+        return {} if hours is None else {"": round(float(hours) / 24, 1)}
+    query = sa.select(ranked.c.key, sa.func.avg(ranked.c.hours)).where(middle)
+    rows = session.execute(query.group_by(ranked.c.key)).all()
+    return {str(k): round(float(h) / 24, 1) for k, h in rows if h is not None}
 
 
 def _boroughs(session: Session, where: list[Any]) -> list[PlaceFigure]:

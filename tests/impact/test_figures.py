@@ -3,7 +3,7 @@ cancelled match excluded, staffing counted in hours, an expired lot not waste av
 
 from __future__ import annotations
 
-from collections import Counter
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -63,8 +63,9 @@ def test_median_days_from_request_posted_to_receipt(app):
     build_ledger()
     # requests posted June 20 at noon; received after 20, 42 and 102.46 days
     assert impact.compute(db.session, q3()).median_days == 42.0
-    assert impact.median_days(Counter({24: 1, 72: 1})) == 2.0
-    assert impact.median_days(Counter()) is None
+    assert impact.compute(db.session, Scope(start=Q3[1], end=Q3[0])).median_days is None
+    # with June's 251 hours, four receipts: the mean of the middle two (480 and 1,008 hours)
+    assert impact.compute(db.session, Scope(start=date(2026, 6, 1), end=Q3[1])).median_days == 31.0
 
 
 def test_month_by_month_series(unit_costs):
@@ -207,3 +208,39 @@ def test_the_rebuild_command_counts_every_fulfilled_match(app):
     assert result.exit_code == 0, result.output
     assert "5 fulfilled matches counted." in result.output
     assert impact.compute(db.session, q3()).transfers == 3
+
+
+def test_the_report_command_writes_a_neutral_pdf_and_csvs(app, tmp_path, unit_costs):
+    from tests.impact.test_pages import PLAIN, pdf_text
+
+    build_ledger()
+    runner = app.test_cli_runner()
+    pdf = tmp_path / "q3.pdf"
+    args = ["reports", "impact", "--from", "2026-07-01", "--to", "2026-09-30"]
+    result = runner.invoke(args=[*args, "--format", "pdf", "--neutral", "-o", str(pdf)])
+    assert result.exit_code == 0, result.output
+    text = pdf_text(pdf.read_bytes())
+    assert "supplies redistributed worth about $5,775" in text and "Medical supplies" in text
+    assert not any(label in text for label in PLAIN)
+    figures = tmp_path / "q3.csv"
+    assert runner.invoke(args=[*args, "--format", "csv", "-o", str(figures)]).exit_code == 0
+    assert "totals,,,transfers,3" in figures.read_text()
+    rows = tmp_path / "rows.csv"
+    result = runner.invoke(args=[*args, "--format", "transfers-csv", "-o", str(rows)])
+    assert result.exit_code == 0 and len(rows.read_text().splitlines()) == 4
+
+
+def test_the_report_command_refuses_bad_input_in_one_line(app, tmp_path):
+    runner = app.test_cli_runner()
+    out = str(tmp_path / "x.pdf")
+    backwards = runner.invoke(
+        args=["reports", "impact", "--from", "2026-09-30", "--to", "2026-07-01", "-o", out]
+    )
+    assert backwards.exit_code != 0 and "--to must not be before --from" in backwards.output
+    garbled = runner.invoke(args=["reports", "impact", "--from", "soon", "--to", "x", "-o", out])
+    assert garbled.exit_code != 0 and "use YYYY-MM-DD" in garbled.output
+    unknown = runner.invoke(
+        args=["reports", "impact", "--from", "2026-07-01", "--to", "2026-09-30",
+              "--organization", "nobody", "-o", out]
+    )  # fmt: skip
+    assert unknown.exit_code != 0 and "no organization with slug nobody" in unknown.output

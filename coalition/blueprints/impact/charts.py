@@ -6,6 +6,8 @@ import base64
 import re
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import pygal
 from markupsafe import Markup
@@ -77,30 +79,49 @@ class Chart:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
 
 
+Series = tuple[tuple[str, tuple[int, ...]], ...]
+
+
+@lru_cache(maxsize=256)
+def _svg(kind: str, labels: tuple[str, ...], series: Series) -> str:
+    """Render a chart of the given data once (the same figures draw the same chart)."""
+    options: dict[str, Any] = dict(OPTIONS)
+    if kind == "pie":
+        chart = pygal.Pie(**{**options, "inner_radius": 0.45, "legend_at_bottom": False})
+    else:
+        if kind == "bar" and len(labels) > 8:
+            options["x_label_rotation"] = -40
+        chart = (pygal.Bar if kind == "bar" else pygal.HorizontalBar)(**options)
+        chart.x_labels = list(labels)
+    for name, values in series:
+        chart.add(name, list(values) if kind != "pie" else values[0])
+    return _render(chart)
+
+
 def monthly(figures: Figures) -> Chart:
     """Units and staff hours shared, month by month."""
-    chart = pygal.Bar(**OPTIONS, x_label_rotation=-40 if len(figures.months) > 8 else 0)
-    chart.x_labels = [m.month for m in figures.months]
-    chart.add("Units", [m.units for m in figures.months])
-    chart.add("Staff hours", [m.hours for m in figures.months])
-    return Chart("Shared per month", _render(chart))
+    labels = tuple(m.month for m in figures.months)
+    series = (
+        ("Units", tuple(m.units for m in figures.months)),
+        ("Staff hours", tuple(m.hours for m in figures.months)),
+    )
+    return Chart("Shared per month", _svg("bar", labels, series))
 
 
 def categories(figures: Figures) -> Chart:
     """Each category's share of the units shared."""
-    chart = pygal.Pie(**{**OPTIONS, "inner_radius": 0.45, "legend_at_bottom": False})
-    for entry in figures.supplies:
-        chart.add(entry.label, entry.quantity)
-    return Chart("Units shared by category", _render(chart))
+    series = tuple((c.label, (c.quantity,)) for c in figures.supplies)
+    return Chart("Units shared by category", _svg("pie", (), series))
 
 
 def boroughs(figures: Figures) -> Chart:
     """Transfers each borough's organizations gave and received."""
-    chart = pygal.HorizontalBar(**OPTIONS)
-    chart.x_labels = [b.name for b in figures.boroughs]
-    chart.add("Gave", [b.gave_transfers for b in figures.boroughs])
-    chart.add("Received", [b.received_transfers for b in figures.boroughs])
-    return Chart("Transfers by borough", _render(chart))
+    labels = tuple(b.name for b in figures.boroughs)
+    series = (
+        ("Gave", tuple(b.gave_transfers for b in figures.boroughs)),
+        ("Received", tuple(b.received_transfers for b in figures.boroughs)),
+    )
+    return Chart("Transfers by borough", _svg("hbar", labels, series))
 
 
 def all_charts(figures: Figures) -> dict[str, Chart]:
