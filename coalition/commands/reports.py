@@ -78,7 +78,7 @@ def _write_report(rep: Report, fmt: str, output: Path) -> None:
     from coalition.blueprints.impact import report as reports
 
     built: list[reports.Built] = []
-    steps: list[tuple[str, Callable[[], None]]] = [
+    steps: list[tuple[str, Callable[[], object]]] = [
         ("figures", lambda: built.append(reports.build(rep))),
         ("document", lambda: output.write_bytes(_document(reports, built[0], fmt))),
     ]

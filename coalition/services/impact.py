@@ -39,7 +39,7 @@ F = ImpactFact
 # ---------------------------------------------------------------- keeping the facts
 
 
-def _ledger_query() -> sa.Select[Any]:
+def _ledger_query() -> sa.Select[*tuple[Any, ...]]:
     """Fulfilled matches with what a fact needs from their listings and organizations."""
     offer, request = aliased(Listing), aliased(Listing)
     giver, receiver = aliased(Organization), aliased(Organization)
