@@ -8,8 +8,10 @@ FLASK := $(BIN)/flask --app wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 PYTEST_WORKERS ?= 2
+TRANSLATIONS := coalition/translations
+POT := $(TRANSLATIONS)/messages.pot
 
-.PHONY: run test test-sqlite test-postgres install lint format bench chromium pango migrate demo worker clean
+.PHONY: run test test-sqlite test-postgres install lint format bench chromium pango migrate demo worker clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +19,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -84,6 +87,13 @@ bench: install
 	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/digests.py
+
+## translations: extract every marked message, merge it into each language's .po, compile the .mo
+translations: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k lazy_gettext -k _l --no-location --sort-output \
+		--project Coalition --msgid-bugs-address coalition@example.org -o $(POT) .
+	$(BIN)/pybabel -q update -i $(POT) -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 
 format: install
 	$(BIN)/ruff format .

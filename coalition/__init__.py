@@ -42,18 +42,22 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Initialise every extension on the app."""
-    from coalition import auth, database, models  # noqa: F401  (loaders, pragmas, tables)
-    from coalition.extensions import api, csrf, db, limiter, login_manager, migrate
+    from coalition import auth, database, i18n, models  # noqa: F401  (loaders, pragmas, tables)
+    from coalition.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
+    login_manager.login_message = i18n.N_("Sign in to see this page.")
+    login_manager.localize_callback = i18n.gettext
     login_manager.anonymous_user = auth.Anonymous
     csrf.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
+    i18n.ensure_compiled(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,22 +6,25 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from coalition.i18n import N_
+
 log = logging.getLogger("coalition.errors")
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Sign in to continue.",
-    403: "You are not allowed to do that.",
-    404: "Not found.",
-    405: "That method is not allowed here.",
-    409: "That conflicts with the current state of the record.",
-    422: "Some fields are not valid.",
-    429: "Too many attempts. Wait a minute and try again.",
-    500: "Something went wrong on our side.",
+    400: N_("The request could not be understood."),
+    401: N_("Sign in to continue."),
+    403: N_("You are not allowed to do that."),
+    404: N_("Not found."),
+    405: N_("That method is not allowed here."),
+    409: N_("That conflicts with the current state of the record."),
+    422: N_("Some fields are not valid."),
+    429: N_("Too many attempts. Wait a minute and try again."),
+    500: N_("Something went wrong on our side."),
 }
 
 
@@ -83,7 +86,7 @@ def handle_http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
     if wants_json():
         errors = data.get("errors") or data.get("messages")
         return json_error(code, message, errors, data.get("headers"))
-    return render_template("errors/generic.html", code=code, message=message), code
+    return render_template("errors/generic.html", code=code, message=gettext(message)), code
 
 
 def _description(error: HTTPException, code: int) -> str:

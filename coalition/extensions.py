@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -41,3 +42,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = JsonApi()
+babel = Babel()

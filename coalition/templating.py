@@ -1,26 +1,30 @@
-"""Helpers the templates use: navigation by role and form rendering."""
+"""Helpers the templates use: navigation by role, languages and form rendering."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from flask_login import current_user
+
+from coalition.i18n import LANGUAGES, N_, current_locale
 
 
 def nav_items() -> list[tuple[str, str]]:
-    """The navigation entries for the current person: (endpoint, label)."""
+    """The navigation entries for the current person: (endpoint, translated label)."""
+    items = [("auth.login", N_("Sign in"))]
     if not current_user.is_authenticated:
-        return [("auth.login", "Sign in")]
-    items = [("main.dashboard", "Home")]
+        return [(endpoint, gettext(label)) for endpoint, label in items]
+    items = [("main.dashboard", N_("Home"))]
     items += [(endpoint, label) for endpoint, label, who in EXTRA_NAV if _allowed(who)]
     if getattr(current_user, "organization_id", None):
-        items.append(("orgs.my_organization", "My organization"))
+        items.append(("orgs.my_organization", N_("My organization")))
     if getattr(current_user, "is_coordinator", False):
         items += [
-            ("coordinator.organizations", "Organizations"),
-            ("coordinator.audit_log", "Audit log"),
+            ("coordinator.organizations", N_("Organizations")),
+            ("coordinator.audit_log", N_("Audit log")),
         ]
-    return items
+    return [(endpoint, gettext(label)) for endpoint, label in items]
 
 
 def _allowed(who: str) -> bool:
@@ -33,18 +37,23 @@ def _allowed(who: str) -> bool:
 
 
 # Features add their entries here: (endpoint, label, "all" | "member" | "coordinator").
+# Labels are marked with N_() and translated when the menu is drawn.
 EXTRA_NAV: list[tuple[str, str, str]] = [
-    ("listings.browse", "Listings", "all"),
-    ("listings.mine", "Our listings", "member"),
-    ("catalog.index", "Categories", "coordinator"),
-    ("ops.events_page", "Events", "coordinator"),
-    ("matches.queue", "Match queue", "coordinator"),
-    ("matches.index", "Matches", "member"),
-    ("digests.settings", "My digest", "all"),
-    ("digests.sends", "Digests", "coordinator"),
-    ("impact.coalition_page", "Impact", "coordinator"),
-    ("impact.organization_page", "Our impact", "member"),
+    ("listings.browse", N_("Listings"), "all"),
+    ("listings.mine", N_("Our listings"), "member"),
+    ("catalog.index", N_("Categories"), "coordinator"),
+    ("ops.events_page", N_("Events"), "coordinator"),
+    ("matches.queue", N_("Match queue"), "coordinator"),
+    ("matches.index", N_("Matches"), "member"),
+    ("digests.settings", N_("My digest"), "all"),
+    ("digests.sends", N_("Digests"), "coordinator"),
+    ("impact.coalition_page", N_("Impact"), "coordinator"),
+    ("impact.organization_page", N_("Our impact"), "member"),
 ]
 
 
-TEMPLATE_GLOBALS: dict[str, Any] = {"nav_items": nav_items}
+TEMPLATE_GLOBALS: dict[str, Any] = {
+    "nav_items": nav_items,
+    "current_locale": current_locale,
+    "languages": LANGUAGES,
+}

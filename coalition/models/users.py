@@ -48,6 +48,8 @@ class User(UserMixin, TimestampMixin, Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # part of the session id: bumping it ends every session signed in before
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # "en" or "es"; None follows the browser's Accept-Language
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
 

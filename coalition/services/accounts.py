@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, url_for
 
+from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.models.users import ApiToken, CoalitionRole, Invitation, OrgRole, User
@@ -175,9 +176,9 @@ def invitation_from_token(session: Session, token: str) -> Invitation:
     data = unsign(INVITE_PURPOSE, token, current_app.config["INVITATION_MAX_AGE"])
     invitation = session.get(Invitation, data.get("id"))
     if invitation is None or invitation.email != data.get("email"):
-        raise TokenError("This link is not valid.")
+        raise TokenError(N_("This link is not valid."))
     if not invitation.is_open:
-        raise TokenError("This invitation has already been used or was withdrawn.")
+        raise TokenError(N_("This invitation has already been used or was withdrawn."))
     return invitation
 
 
@@ -189,7 +190,7 @@ def accept_invitation(session: Session, invitation: Invitation, name: str, passw
         .values(accepted_at=utcnow())
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise TokenError("This invitation has already been used.")
+        raise TokenError(N_("This invitation has already been used."))
     user = create_user(
         session,
         None,
@@ -256,7 +257,7 @@ def user_from_reset_token(session: Session, token: str) -> User:
     data = unsign(RESET_PURPOSE, token, current_app.config["RESET_MAX_AGE"])
     user = session.get(User, data.get("id"))
     if user is None or password_fingerprint(user.password_hash) != data.get("fp"):
-        raise TokenError("This link has already been used or is not valid.")
+        raise TokenError(N_("This link has already been used or is not valid."))
     return user
 
 

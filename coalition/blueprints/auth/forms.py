@@ -1,36 +1,40 @@
 """Forms for signing in and setting passwords."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-PASSWORD_RULES = [DataRequired(), Length(min=10, max=200, message="Use at least 10 characters.")]
+PASSWORD_RULES = [
+    DataRequired(),
+    Length(min=10, max=200, message=_l("Use at least 10 characters.")),
+]
 
 
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email()])
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 class SetPasswordForm(FlaskForm):
     """A new password, typed twice."""
 
-    password = PasswordField("New password", validators=PASSWORD_RULES)
+    password = PasswordField(_l("New password"), validators=PASSWORD_RULES)
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
 
 
 class AcceptInvitationForm(SetPasswordForm):
     """Name and password for a new account."""
 
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
 
 
 class ResetRequestForm(FlaskForm):
     """Where to send the reset link."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email()])

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -19,12 +20,13 @@ from coalition.blueprints.auth.forms import (
     SetPasswordForm,
 )
 from coalition.extensions import db, limiter
+from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.security import TokenError, local_path, verify_password
 from coalition.services import accounts
 
-SUSPENDED = "Your organization's access is suspended. Contact the coalition coordinators."
-PENDING = "Your organization has not been approved yet."
+SUSPENDED = N_("Your organization's access is suspended. Contact the coalition coordinators.")
+PENDING = N_("Your organization has not been approved yet.")
 
 
 def _account_limit() -> str:
@@ -69,7 +71,7 @@ def _sign_in(email: str, password: str) -> str | None:
     """Log the person in, or return why not (unknown emails cost the same hashing work)."""
     user = accounts.find_user(db.session, email)
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        return "Email or password is wrong."
+        return gettext("Email or password is wrong.")
     if not user.is_active:
         return _inactive_reason(user)
     user.last_login_at = utcnow()
@@ -81,9 +83,10 @@ def _sign_in(email: str, password: str) -> str | None:
 def _inactive_reason(user: Any) -> str:
     """Why an account with the right password may not sign in."""
     if user.disabled:
-        return "This account is disabled."
+        return gettext("This account is disabled.")
     org = user.organization
-    return PENDING if org is not None and org.status.value == "pending" else SUSPENDED
+    reason = PENDING if org is not None and org.status.value == "pending" else SUSPENDED
+    return gettext(reason)
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -122,7 +125,7 @@ def logout() -> Any:
     accounts.sign_out(db.session, current_person())
     db.session.commit()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -132,7 +135,7 @@ def accept_invitation(token: str) -> Any:
     try:
         invitation = accounts.invitation_from_token(db.session, token)
     except TokenError as exc:
-        return render_template("auth/link_invalid.html", reason=str(exc)), 400
+        return render_template("auth/link_invalid.html", reason=gettext(str(exc))), 400
     form = AcceptInvitationForm(name=invitation.name or None)
     if form.validate_on_submit():
         user = accounts.accept_invitation(
@@ -141,7 +144,7 @@ def accept_invitation(token: str) -> Any:
         db.session.commit()
         if user.is_active:
             login_user(user)
-        flash(f"Welcome to Coalition, {user.name}.", "success")
+        flash(gettext("Welcome to Coalition, %(name)s.", name=user.name), "success")
         return redirect(url_for("main.dashboard"))
     return _form_page("auth/accept_invitation.html", form=form, invitation=invitation)
 
@@ -155,7 +158,7 @@ def request_reset() -> Any:
     if form.validate_on_submit():
         accounts.request_password_reset(db.session, form.email.data or "")
         db.session.commit()
-        flash("If that email has an account, a reset link is on its way.", "info")
+        flash(gettext("If that email has an account, a reset link is on its way."), "info")
         return redirect(url_for("auth.login"))
     return _form_page("auth/reset_request.html", form=form)
 
@@ -166,12 +169,12 @@ def reset_password(token: str) -> Any:
     try:
         user = accounts.user_from_reset_token(db.session, token)
     except TokenError as exc:
-        return render_template("auth/link_invalid.html", reason=str(exc)), 400
+        return render_template("auth/link_invalid.html", reason=gettext(str(exc))), 400
     form = SetPasswordForm()
     if form.validate_on_submit():
         accounts.set_password(db.session, user, form.password.data or "")
         db.session.commit()
-        flash("Your password is changed. Sign in with it now.", "success")
+        flash(gettext("Your password is changed. Sign in with it now."), "success")
         return redirect(url_for("auth.login"))
     return _form_page("auth/reset_password.html", form=form)
 

@@ -1,15 +1,16 @@
-"""The dashboard each person lands on."""
+"""The home page each person lands on, and their choice of language."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
-from flask import redirect, render_template, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from coalition.blueprints.main import bp
 from coalition.extensions import db
+from coalition.i18n import LANGUAGES
 from coalition.models.organizations import Organization, OrgStatus
 
 
@@ -28,3 +29,23 @@ def dashboard() -> Any:
         active_orgs=counts.get(OrgStatus.ACTIVE, 0),
         pending_orgs=counts.get(OrgStatus.PENDING, 0),
     )
+
+
+@bp.post("/language")
+def set_language() -> Any:
+    """Remember the chosen language: on the person's account, else in the session."""
+    locale = request.form.get("locale", "")
+    if locale not in LANGUAGES:
+        abort(400)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    return redirect(_local_path(request.form.get("next")))
+
+
+def _local_path(target: str | None) -> str:
+    """A path on this site to go back to (never another site)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("main.dashboard")
