@@ -96,6 +96,7 @@ def register_security_headers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Jinja globals used by the base layout."""
-    from coalition.templating import TEMPLATE_GLOBALS
+    from coalition.templating import TEMPLATE_FILTERS, TEMPLATE_GLOBALS
 
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    app.jinja_env.filters.update(TEMPLATE_FILTERS)

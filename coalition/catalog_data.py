@@ -9,116 +9,122 @@ from __future__ import annotations
 
 from typing import Any
 
+
+def N_(message: str) -> str:
+    """Mark a label for translation (pybabel finds it); the pages translate it when shown."""
+    return message
+
+
 SUPPLIES: list[dict[str, Any]] = [
     {
         "slug": "naloxone-nasal-4mg",
-        "unit": "units (4 mg nasal spray)",
-        "plain_label": "Naloxone nasal spray 4 mg",
-        "neutral_label": "Medical supplies",
+        "unit": N_("units (4 mg nasal spray)"),
+        "plain_label": N_("Naloxone nasal spray 4 mg"),
+        "neutral_label": N_("Medical supplies"),
     },
     {
         "slug": "naloxone-im-vial",
-        "unit": "vials (0.4 mg/mL)",
-        "plain_label": "Naloxone intramuscular vials",
-        "neutral_label": "Medical supplies",
+        "unit": N_("vials (0.4 mg/mL)"),
+        "plain_label": N_("Naloxone intramuscular vials"),
+        "neutral_label": N_("Medical supplies"),
     },
     {
         "slug": "fentanyl-test-strips",
-        "unit": "strips",
-        "plain_label": "Fentanyl test strips",
-        "neutral_label": "Health supplies",
+        "unit": N_("strips"),
+        "plain_label": N_("Fentanyl test strips"),
+        "neutral_label": N_("Health supplies"),
     },
     {
         "slug": "xylazine-test-strips",
-        "unit": "strips",
-        "plain_label": "Xylazine test strips",
-        "neutral_label": "Health supplies",
+        "unit": N_("strips"),
+        "plain_label": N_("Xylazine test strips"),
+        "neutral_label": N_("Health supplies"),
     },
     {
         "slug": "syringes-1ml-28g",
-        "unit": "syringes",
-        "plain_label": "Syringes 1 mL",
-        "neutral_label": "Medical supplies",
+        "unit": N_("syringes"),
+        "plain_label": N_("Syringes 1 mL"),
+        "neutral_label": N_("Medical supplies"),
     },
     {
         "slug": "syringes-3ml-25g",
-        "unit": "syringes",
-        "plain_label": "Syringes 3 mL",
-        "neutral_label": "Medical supplies",
+        "unit": N_("syringes"),
+        "plain_label": N_("Syringes 3 mL"),
+        "neutral_label": N_("Medical supplies"),
     },
     {
         "slug": "sharps-container-1qt",
-        "unit": "containers",
-        "plain_label": "Sharps containers",
-        "neutral_label": "Medical supplies",
+        "unit": N_("containers"),
+        "plain_label": N_("Sharps containers"),
+        "neutral_label": N_("Medical supplies"),
     },
     {
         "slug": "wound-care-kit",
-        "unit": "kits",
-        "plain_label": "Wound-care kits",
-        "neutral_label": "First-aid supplies",
+        "unit": N_("kits"),
+        "plain_label": N_("Wound-care kits"),
+        "neutral_label": N_("First-aid supplies"),
     },
     {
         "slug": "safer-smoking-kit",
-        "unit": "kits",
-        "plain_label": "Safer-smoking kits",
-        "neutral_label": "Health supplies",
+        "unit": N_("kits"),
+        "plain_label": N_("Safer-smoking kits"),
+        "neutral_label": N_("Health supplies"),
     },
     {
         "slug": "hygiene-kit",
-        "unit": "kits",
-        "plain_label": "Hygiene kits",
-        "neutral_label": "Personal care supplies",
+        "unit": N_("kits"),
+        "plain_label": N_("Hygiene kits"),
+        "neutral_label": N_("Personal care supplies"),
     },
     {
         "slug": "nitrile-gloves",
-        "unit": "boxes of 100",
-        "plain_label": "Nitrile gloves",
-        "neutral_label": "Medical supplies",
+        "unit": N_("boxes of 100"),
+        "plain_label": N_("Nitrile gloves"),
+        "neutral_label": N_("Medical supplies"),
     },
     {
         "slug": "condoms",
-        "unit": "condoms",
-        "plain_label": "Condoms",
-        "neutral_label": "Health supplies",
+        "unit": N_("condoms"),
+        "plain_label": N_("Condoms"),
+        "neutral_label": N_("Health supplies"),
     },
 ]
 
 STAFFING: list[dict[str, Any]] = [
     {
         "slug": "prescriber",
-        "plain_label": "Prescriber (buprenorphine)",
-        "neutral_label": "Clinical staff",
+        "plain_label": N_("Prescriber (buprenorphine)"),
+        "neutral_label": N_("Clinical staff"),
         "credentials": ["dea-registration", "ny-license"],
     },
     {
         "slug": "registered-nurse",
-        "plain_label": "Registered nurse",
-        "neutral_label": "Clinical staff",
+        "plain_label": N_("Registered nurse"),
+        "neutral_label": N_("Clinical staff"),
         "credentials": ["rn-license"],
     },
     {
         "slug": "peer-specialist",
-        "plain_label": "Peer specialist",
-        "neutral_label": "Support staff",
+        "plain_label": N_("Peer specialist"),
+        "neutral_label": N_("Support staff"),
         "credentials": ["cpp-certification"],
     },
     {
         "slug": "outreach-worker",
-        "plain_label": "Outreach worker",
-        "neutral_label": "Support staff",
+        "plain_label": N_("Outreach worker"),
+        "neutral_label": N_("Support staff"),
         "credentials": ["naloxone-training"],
     },
     {
         "slug": "counselor",
-        "plain_label": "Counselor",
-        "neutral_label": "Support staff",
+        "plain_label": N_("Counselor"),
+        "neutral_label": N_("Support staff"),
         "credentials": ["casac"],
     },
     {
         "slug": "driver",
-        "plain_label": "Driver",
-        "neutral_label": "Logistics staff",
+        "plain_label": N_("Driver"),
+        "neutral_label": N_("Logistics staff"),
         "credentials": ["drivers-license"],
     },
 ]
@@ -130,7 +136,7 @@ def _catalog() -> list[dict[str, Any]]:
     for entry in SUPPLIES:
         rows.append({"kind": "supply", "credentials": [], **entry})
     for entry in STAFFING:
-        rows.append({"kind": "staffing", "unit": "hours", **entry})
+        rows.append({"kind": "staffing", "unit": N_("hours"), **entry})
     for order, row in enumerate(rows, start=1):
         row["sort_order"] = order * 10
         row["active"] = True

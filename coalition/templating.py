@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_timezone, gettext
 from flask_login import current_user
 
+from coalition import story
 from coalition.i18n import LANGUAGES, N_, current_locale
+from coalition.labels import label, translated
 
 
 def nav_items() -> list[tuple[str, str]]:
@@ -25,6 +28,42 @@ def nav_items() -> list[tuple[str, str]]:
             ("coordinator.audit_log", N_("Audit log")),
         ]
     return [(endpoint, gettext(label)) for endpoint, label in items]
+
+
+def match_story(view: dict[str, Any]) -> dict[str, Any]:
+    """The timeline, who is waited for and the next step of a match the viewer may see."""
+    from coalition.extensions import db
+    from coalition.models.matches import Match
+
+    match = db.session.get(Match, view["id"])
+    return {
+        "steps": story.timeline(match) if match else [],
+        "waiting": story.waiting_for(view),
+        "next": story.next_step(view),
+    }
+
+
+def listing_matches(listing: Any) -> list[dict[str, Any]]:
+    """The matches of a listing that the current person may see, newest first."""
+    import sqlalchemy as sa
+
+    from coalition.auth import actor
+    from coalition.extensions import db
+    from coalition.models.matches import Match
+    from coalition.services import match_lifecycle as lifecycle
+    from coalition.services.discretion import Viewer, match_view
+
+    who = actor()
+    query = lifecycle.visible_query(who).where(
+        sa.or_(Match.offer_id == listing.id, Match.request_id == listing.id)
+    )
+    matches = db.session.scalars(query.order_by(Match.id.desc())).all()
+    return [match_view(m, Viewer.of(who), lifecycle.available_actions(who, m)) for m in matches]
+
+
+def today() -> date:
+    """Today's date in the reader's time zone."""
+    return datetime.now(get_timezone()).date()
 
 
 def _allowed(who: str) -> bool:
@@ -56,4 +95,11 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
     "nav_items": nav_items,
     "current_locale": current_locale,
     "languages": LANGUAGES,
+    "label": label,
+    "tr": translated,
+    "match_story": match_story,
+    "listing_matches": listing_matches,
+    "today": today,
+    "explain": story.explanation_sentences,
 }
+TEMPLATE_FILTERS: dict[str, Any] = {"label": label, "tr": translated}

@@ -32,3 +32,29 @@
   setUpMenu();
   setUpConfirmations();
 })();
+
+// Listing form: show only the fields of the chosen category's kind; warn about an expired lot.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-category-kinds]");
+  if (!form) return;
+  var category = form.querySelector("select[name=category]");
+  function showKind() {
+    var option = category && category.options[category.selectedIndex];
+    var kind = option ? option.getAttribute("data-kind") : null;
+    form.querySelectorAll("fieldset[data-kind]").forEach(function (set) {
+      set.hidden = Boolean(kind) && set.getAttribute("data-kind") !== kind;
+    });
+  }
+  var expiry = form.querySelector("input[name=expires_on]");
+  var notice = document.getElementById("expired-notice");
+  function checkExpiry() {
+    if (!expiry || !notice) return;
+    var today = notice.getAttribute("data-today");
+    notice.hidden = !(expiry.value && today && expiry.value < today);
+  }
+  if (category) category.addEventListener("change", showKind);
+  if (expiry) expiry.addEventListener("input", checkExpiry);
+  showKind();
+  checkExpiry();
+})();

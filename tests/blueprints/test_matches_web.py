@@ -34,7 +34,12 @@ def test_only_coordinators_see_the_queue(login):
     assert login(pair.giver_member).get("/matches/queue").status_code == 403
     html = page(login(pair.coordinator).get("/matches/queue"))
     assert "Harlem Harm Reduction" in html and "Bushwick Outreach" in html
-    assert "Days to expiry" in html and "45" in html and "alternative(s) passed over" in html
+    assert (
+        "15 km away." in html
+        and "This lot expires in 45 days, so moving it now avoids waste." in html
+    )
+    assert "One other option was passed over: one was a weaker fit (22 km away)." in html
+    assert "Details for coordinators" in html and "Days to expiry" in html
 
 
 def test_the_queue_shows_the_most_urgent_then_the_oldest_first(login):

@@ -33,7 +33,7 @@ def test_coordinator_signs_in_sees_organizations_and_signs_out(page, live_server
 def test_wrong_password_shows_the_message_on_the_form(page, live_server):
     UserFactory(email="member@example.org")
     sign_in(page, live_server, "member@example.org", "not the password")
-    assert page.get_by_text("Email or password is wrong.").is_visible()
+    assert page.get_by_text("Email or password is wrong.", exact=True).is_visible()
 
 
 def test_invited_colleague_accepts_and_lands_signed_in(page, live_server, login, caplog):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -17,24 +19,25 @@ from wtforms import (
 )
 from wtforms.widgets import DateInput, NumberInput
 
+from coalition.labels import VALUE_LABELS, translated
 from coalition.models.catalog import Category, Kind
 from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
 from coalition.models.organizations import Organization
 from coalition.services.listings_csv import format_list, format_windows, parse_windows, split_list
 
 URGENCY_CHOICES = [
-    SelectChoice(Urgency.CRITICAL.value, "Critical: people are at risk today"),
-    SelectChoice(Urgency.HIGH.value, "High: within days"),
-    SelectChoice(Urgency.NORMAL.value, "Normal"),
-    SelectChoice(Urgency.LOW.value, "Low: whenever possible"),
+    SelectChoice(Urgency.CRITICAL.value, _l("Critical: people are at risk today")),
+    SelectChoice(Urgency.HIGH.value, _l("High: within days")),
+    SelectChoice(Urgency.NORMAL.value, _l("Normal")),
+    SelectChoice(Urgency.LOW.value, _l("Low: whenever possible")),
 ]
 VISIBILITY_CHOICES = [
-    SelectChoice(Visibility.COALITION.value, "The whole coalition"),
-    SelectChoice(Visibility.COORDINATORS.value, "Coordinators only"),
+    SelectChoice(Visibility.COALITION.value, _l("The whole coalition")),
+    SelectChoice(Visibility.COORDINATORS.value, _l("Coordinators only")),
 ]
 DIRECTION_CHOICES = [
-    SelectChoice(Direction.OFFER.value, "We can give"),
-    SelectChoice(Direction.REQUEST.value, "We need"),
+    SelectChoice(Direction.OFFER.value, _l("We can give")),
+    SelectChoice(Direction.REQUEST.value, _l("We need")),
 ]
 TEXT_FIELDS = ("category", "quantity", "lat", "lon", "max_distance_km", "visibility")
 CLEARABLE_FIELDS = ("expires_on", "need_by", "notes")
@@ -42,9 +45,14 @@ CLEARABLE_FIELDS = ("expires_on", "need_by", "notes")
 
 def category_choices(categories: list[Category]) -> list[SelectChoice]:
     """Categories grouped into supplies and staffing roles, with their unit."""
-    groups = {Kind.SUPPLY: "Supplies", Kind.STAFFING: "Staffing (hours)"}
+    groups = {Kind.SUPPLY: gettext("Supplies"), Kind.STAFFING: gettext("Staffing (hours)")}
     return [
-        SelectChoice(c.slug, f"{c.plain_label} ({c.unit})", optgroup=groups[c.kind])
+        SelectChoice(
+            c.slug,
+            f"{translated(c.plain_label)} ({translated(c.unit)})",
+            optgroup=groups[c.kind],
+            render_kw={"data-kind": c.kind.value},
+        )
         for c in categories
     ]
 
@@ -57,85 +65,90 @@ def org_choices(orgs: list[Organization]) -> list[SelectChoice]:
 class ListingForm(FlaskForm):
     """Every field of an offer or a request; fields that do not apply stay empty."""
 
-    org = SelectField("For organization", choices=[], validate_choice=False)
-    category = SelectField("What", choices=[], validate_choice=False)
-    quantity = StringField("Quantity", widget=NumberInput(min=1), description="units or hours")
-    expires_on = StringField("Lot expiry date", widget=DateInput())
-    need_by = StringField("Needed by", widget=DateInput())
+    org = SelectField(_l("For organization"), choices=[], validate_choice=False)
+    category = SelectField(_l("What"), choices=[], validate_choice=False)
+    quantity = StringField(
+        _l("Quantity"), widget=NumberInput(min=1), description=_l("units or hours")
+    )
+    expires_on = StringField(_l("Lot expiry date"), widget=DateInput())
+    need_by = StringField(_l("Needed by"), widget=DateInput())
     urgency = SelectField(
-        "Urgency", choices=URGENCY_CHOICES, default="normal", validate_choice=False
+        _l("Urgency"), choices=URGENCY_CHOICES, default="normal", validate_choice=False
     )
-    accepts_expired = BooleanField("Expired stock is acceptable")
-    credentials = StringField("Credentials", description="separated by ; e.g. rn-license")
-    languages = StringField("Languages", description="codes separated by ; e.g. en; es")
-    remote_ok = BooleanField("Remote work is fine")
+    accepts_expired = BooleanField(_l("Expired stock is acceptable"))
+    credentials = StringField(_l("Credentials"), description=_l("separated by ; e.g. rn-license"))
+    languages = StringField(_l("Languages"), description=_l("codes separated by ; e.g. en; es"))
+    remote_ok = BooleanField(_l("Remote work is fine"))
     windows = TextAreaField(
-        "Availability windows",
-        description="one per line: 2026-12-01 09:00 to 2026-12-01 17:00 (your time zone)",
+        _l("Availability windows"),
+        description=_l("one per line: 2026-12-01 09:00 to 2026-12-01 17:00 (your time zone)"),
     )
-    lat = StringField("Latitude", widget=NumberInput(step="any"))
-    lon = StringField("Longitude", widget=NumberInput(step="any"))
-    max_distance_km = StringField("Maximum distance (km)", widget=NumberInput(step="any"))
+    lat = StringField(_l("Latitude"), widget=NumberInput(step="any"))
+    lon = StringField(_l("Longitude"), widget=NumberInput(step="any"))
+    max_distance_km = StringField(_l("Maximum distance (km)"), widget=NumberInput(step="any"))
     visibility = SelectField(
-        "Who can see it", choices=VISIBILITY_CHOICES, default="coalition", validate_choice=False
+        _l("Who can see it"), choices=VISIBILITY_CHOICES, default="coalition", validate_choice=False
     )
-    notes = TextAreaField("Notes")
+    notes = TextAreaField(_l("Notes"))
 
 
 class QuickPostForm(FlaskForm):
     """Direction, category, quantity and (for requests) urgency; the rest is defaulted."""
 
-    direction = SelectField("I want to", choices=DIRECTION_CHOICES, validate_choice=False)
-    category = SelectField("What", choices=[], validate_choice=False)
-    quantity = StringField("How many (units or hours)", widget=NumberInput(min=1))
+    direction = SelectField(_l("I want to"), choices=DIRECTION_CHOICES, validate_choice=False)
+    category = SelectField(_l("What"), choices=[], validate_choice=False)
+    quantity = StringField(_l("How many (units or hours)"), widget=NumberInput(min=1))
     urgency = SelectField(
-        "How urgent (requests)", choices=URGENCY_CHOICES, default="normal", validate_choice=False
+        _l("How urgent (requests)"),
+        choices=URGENCY_CHOICES,
+        default="normal",
+        validate_choice=False,
     )
 
 
 class ImportForm(FlaskForm):
     """A CSV file of offers, for one organization."""
 
-    org = SelectField("For organization", choices=[], validate_choice=False)
-    file = FileField("CSV file")
+    org = SelectField(_l("For organization"), choices=[], validate_choice=False)
+    file = FileField(_l("CSV file"))
 
 
 STATUS_CHOICES = [
-    SelectChoice("active", "Open or partly matched"),
-    SelectChoice("all", "Any status"),
-    *[SelectChoice(s.value, s.label.capitalize()) for s in ListingStatus],
+    SelectChoice("active", _l("Open or partly matched")),
+    SelectChoice("all", _l("Any status")),
+    *[SelectChoice(s.value, _l(VALUE_LABELS[s.value])) for s in ListingStatus],
 ]
 
 
 class BrowseForm(Form):
     """Filters of the browse page and the CSV export (query string, no CSRF)."""
 
-    q = StringField("Search")
+    q = StringField(_l("Search"))
     direction = SelectField(
-        "Offers or requests",
+        _l("Offers or requests"),
         choices=[
-            SelectChoice("", "Both"),
-            SelectChoice("offer", "Offers"),
-            SelectChoice("request", "Requests"),
+            SelectChoice("", _l("Both")),
+            SelectChoice("offer", _l("Offers")),
+            SelectChoice("request", _l("Requests")),
         ],
         default="",
     )
     kind = SelectField(
-        "Kind",
+        _l("Kind"),
         choices=[
-            SelectChoice("", "Any"),
-            SelectChoice("supply", "Supplies"),
-            SelectChoice("staffing", "Staffing"),
+            SelectChoice("", _l("Any")),
+            SelectChoice("supply", _l("Supplies")),
+            SelectChoice("staffing", _l("Staffing")),
         ],
         default="",
     )
-    category = SelectField("Category", choices=[], default="")
+    category = SelectField(_l("Category"), choices=[], default="")
     urgency = SelectField(
-        "Urgency", choices=[SelectChoice("", "Any"), *URGENCY_CHOICES], default=""
+        _l("Urgency"), choices=[SelectChoice("", _l("Any")), *URGENCY_CHOICES], default=""
     )
-    org = SelectField("Organization", choices=[], default="")
-    status = SelectField("Status", choices=STATUS_CHOICES, default="active")
-    within_km = StringField("Within km of us", widget=NumberInput(min=1, step="any"))
+    org = SelectField(_l("Organization"), choices=[], default="")
+    status = SelectField(_l("Status"), choices=STATUS_CHOICES, default="active")
+    within_km = StringField(_l("Within km of us"), widget=NumberInput(min=1, step="any"))
 
 
 # ---------------------------------------------------------------- form ⇄ schema input

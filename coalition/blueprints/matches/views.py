@@ -8,12 +8,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from coalition.auth import actor, coordinator_required
 from coalition.blueprints.matches import bp
 from coalition.blueprints.matches.forms import ActionForm, ReasonForm, RejectForm, RuleForm
 from coalition.extensions import db
+from coalition.labels import label
 from coalition.models.catalog import Category, Kind
 from coalition.models.matches import OPEN_STATES, Match, MatchState
 from coalition.models.notifications import AutoApprovalRule
@@ -22,6 +24,7 @@ from coalition.security import local_path
 from coalition.services import match_lifecycle as service
 from coalition.services.discretion import Viewer, match_view
 from coalition.services.errors import ServiceError
+from coalition.story import waiting_for
 
 WEB_ACTIONS = ("approve", "reject", "accept", "decline", "handoff", "receive", "cancel")
 HISTORY_LIMIT = 50
@@ -172,8 +175,15 @@ def act(match_id: int, action: str) -> Any:
         db.session.rollback()
         return _refused(match, exc, form)
     db.session.commit()
-    flash(f"Match #{match.id} is {match.state.label} now.", "success")
+    flash(_done_message(match), "success")
     return redirect(_next_url(url_for("matches.show", match_id=match.id)))
+
+
+def _done_message(match: Match) -> str:
+    """What happened and who the match waits for now ("… Waiting for the giver to accept.")."""
+    done = gettext("Match #%(id)s is %(state)s.", id=match.id, state=label(match.state))
+    waiting = waiting_for(view_of(match))
+    return f"{done} {waiting}" if waiting else done
 
 
 def _invalid(match: Match, action: str, form: Any) -> Any:
