@@ -32,7 +32,7 @@ demo: migrate
 
 ## run: web, relay and worker together on the embedded default (SQLite + filesystem://)
 run: pango demo
-	$(BIN)/python -m worker.dev
+	LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/python -m worker.dev
 
 worker: migrate
 	$(BIN)/python -m worker

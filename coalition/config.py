@@ -40,6 +40,12 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def log_format() -> str:
+    """LOG_FORMAT: `json` (one object a line, the default) or `text` (what `make run` uses)."""
+    value = os.environ.get("LOG_FORMAT", "json").strip().lower()
+    return value if value in {"json", "text"} else "json"
+
+
 def load_config(instance_path: Path) -> dict[str, Any]:
     """Build the configuration mapping from the environment and instance folder."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -124,7 +130,8 @@ STATIC_DEFAULTS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # Swagger UI's files come from the swagger-ui-bundle-v2 package (coalition.blueprints.main)
+    "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
     "API_PAGE_SIZE": 50,
 }
 

@@ -8,6 +8,7 @@ job again before its interval is over. Later issues add their jobs to `JOBS`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -219,7 +220,9 @@ class Scheduler:
             error, result = describe(exc), None
             log.exception("job failed", extra={"job": job.name})
         finish_lease(db.session(), job.name, error)
-        log.info(
+        # a run that did nothing is not news: the delivery job alone runs every 5 s
+        log.log(
+            logging.INFO if error or _did_something(result) else logging.DEBUG,
             "job ran",
             extra={
                 "job": job.name,
@@ -238,3 +241,14 @@ class Scheduler:
             stop.wait(min(max(wait, 0.05), 1.0))
         self.publisher.close()
         log.info("scheduler stopped")
+
+
+def _did_something(result: Any) -> bool:
+    """Whether a job's result counts anything (`{"sent": 0}` and None count nothing)."""
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        result = dataclasses.asdict(result)
+    if isinstance(result, Mapping):
+        return any(_did_something(v) for v in result.values())
+    if isinstance(result, list | tuple):
+        return any(_did_something(v) for v in result)
+    return bool(result)

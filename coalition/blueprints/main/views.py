@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, send_from_directory, session, url_for
 from flask_login import current_user
 
 from coalition.blueprints.main import bp
@@ -29,6 +29,14 @@ def dashboard() -> Any:
         active_orgs=counts.get(OrgStatus.ACTIVE, 0),
         pending_orgs=counts.get(OrgStatus.PENDING, 0),
     )
+
+
+@bp.get("/api/v1/docs/assets/<path:filename>")
+def swagger_ui_asset(filename: str) -> Any:
+    """Swagger UI's scripts and styles, from the installed swagger-ui-bundle package."""
+    import swagger_ui_bundle
+
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
 
 @bp.post("/language")
