@@ -12,6 +12,7 @@ from coalition.blueprints.main import bp
 from coalition.extensions import db
 from coalition.i18n import LANGUAGES
 from coalition.models.organizations import Organization, OrgStatus
+from coalition.security import local_path
 
 
 @bp.get("/")
@@ -49,11 +50,4 @@ def set_language() -> Any:
     if current_user.is_authenticated:
         current_user.locale = locale
         db.session.commit()
-    return redirect(_local_path(request.form.get("next")))
-
-
-def _local_path(target: str | None) -> str:
-    """A path on this site to go back to (never another site)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for("main.dashboard")
+    return redirect(local_path(request.form.get("next")) or url_for("main.dashboard"))
