@@ -19,6 +19,7 @@ from kombu import Connection, Consumer, Producer
 from kombu.message import Message
 from kombu.mixins import ConsumerMixin
 
+from coalition.backoff import Backoff
 from coalition.events import broker, metrics
 from coalition.events.topology import HandlerTable, Topology
 from coalition.extensions import db
@@ -27,6 +28,8 @@ from worker.processing import Outcome, Result, RetryPolicy, process_batch
 log = logging.getLogger("worker.consumer")
 
 OnProcessed = Callable[[str, Result], None]
+# the pause while the database takes nothing: 0.5 s, 1 s, 2 s … up to 5 s
+REQUEUE_BACKOFF = Backoff(0.5, 5.0)
 
 
 class EventConsumer(ConsumerMixin):
@@ -193,7 +196,7 @@ class EventConsumer(ConsumerMixin):
             self.requeues = 0
             return
         self.requeues += 1
-        self.stop.wait(min(0.25 * 2 ** min(self.requeues, 5), 5.0))
+        self.stop.wait(REQUEUE_BACKOFF.seconds(self.requeues))
 
     def _copy_to_dead_letters(self, message: Message, body: Any, group: str, error: str) -> None:
         """Also put the message on the broker's dead-letter queue (the database has it)."""

@@ -20,9 +20,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from coalition.backoff import Backoff
+from coalition.database import upsert
 from coalition.events.envelope import Event, from_envelope
 from coalition.events.topology import Handler, HandlerTable
 from coalition.models.base import utcnow
@@ -60,7 +61,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait after the n-th failed attempt: base, 2 base, 4 base … up to cap."""
-        return float(min(self.cap, self.base * 2 ** max(attempts - 1, 0)))
+        return Backoff(self.base, self.cap).seconds(attempts)
 
 
 @dataclass(frozen=True)
@@ -190,12 +191,6 @@ def _after_failure(
     return Result(outcome, event.id, event.type, error)
 
 
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT."""
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def record_failure(
     session: Session, group: str, event: Event, body: Any, error: str, policy: RetryPolicy
 ) -> Outcome:
@@ -203,17 +198,19 @@ def record_failure(
     if session.get(InboxMessage, (event.id, group)) is not None:
         return Outcome.DUPLICATE  # another delivery of the same event succeeded meanwhile
     now = utcnow()
-    stmt = _insert(session)(HandlerAttempt).values(
-        event_id=event.id,
-        handler_group=group,
-        event_type=event.type,
-        payload=body,
-        attempts=1,
-        last_error=error,
-        first_failed_at=now,
-        next_attempt_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
+    stmt = upsert(
+        session,
+        HandlerAttempt,
+        {
+            "event_id": event.id,
+            "handler_group": group,
+            "event_type": event.type,
+            "payload": body,
+            "attempts": 1,
+            "last_error": error,
+            "first_failed_at": now,
+            "next_attempt_at": now,
+        },
         index_elements=["event_id", "handler_group"],
         set_={"attempts": HandlerAttempt.attempts + 1, "last_error": error},
     ).returning(HandlerAttempt.attempts)
@@ -249,9 +246,14 @@ def bury(
         "dead_at": utcnow(),
         "replayed_at": None,
     }
-    stmt = _insert(session)(DeadLetter).values(event_id=event_id, handler_group=group, **values)
     session.execute(
-        stmt.on_conflict_do_update(index_elements=["event_id", "handler_group"], set_=values)
+        upsert(
+            session,
+            DeadLetter,
+            {"event_id": event_id, "handler_group": group, **values},
+            index_elements=["event_id", "handler_group"],
+            set_=values,
+        )
     )
 
 

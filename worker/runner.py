@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from flask import Flask
 
+from coalition.backoff import Backoff
 from coalition.events.relay import Relay
 from coalition.events.topology import HandlerTable
 from worker.consumer import EventConsumer, OnProcessed
@@ -16,6 +17,7 @@ from worker.schedule import JOBS, Job, Scheduler
 log = logging.getLogger("worker")
 
 PARTS = ("consume", "relay", "schedule")
+RESTART_BACKOFF = Backoff(0.5, 10.0)
 
 
 class Worker:
@@ -62,14 +64,14 @@ class Worker:
 
     def _supervise(self, part: str, target: Callable[[], None]) -> None:
         """Run a part until stopped; restart it after an unexpected failure."""
-        delay = 0.5
+        crashes = 0
         while not self.stop.is_set():
             try:
                 target()
             except Exception:  # noqa: BLE001 - log, wait, start the part again
+                crashes += 1
                 log.exception("worker part crashed, restarting", extra={"part": part})
-                self.stop.wait(delay)
-                delay = min(delay * 2, 10.0)
+                self.stop.wait(RESTART_BACKOFF.seconds(crashes))
 
     def start(self) -> Worker:
         """Start one thread per part."""

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from coalition import leases
+from coalition.database import insert_or_ignore
 from coalition.events.outbox import emit
 from coalition.events.publisher import Publisher
 from coalition.events.relay import relay_publisher
@@ -35,7 +37,7 @@ from coalition.services import listings
 from coalition.services.digests import digests_job
 from coalition.services.match_lifecycle import expire_holds_job
 from coalition.services.proposals import run_resolve
-from worker.processing import _insert, describe
+from worker.processing import describe
 
 log = logging.getLogger("worker.schedule")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -126,17 +128,28 @@ JOBS: tuple[Job, ...] = (
 def acquire_lease(session: Session, name: str, holder: str, seconds: float) -> datetime | None:
     """Take the job's lease for `seconds` if it expired; commit. None when another holds it."""
     now = utcnow()
-    ensure = _insert(session)(JobLease).values(name=name, holder="", expires_at=EPOCH, runs=0)
-    session.execute(ensure.on_conflict_do_nothing(index_elements=["name"]))
-    until = now + timedelta(seconds=seconds)
-    result = session.execute(
-        sa.update(JobLease)
-        .where(JobLease.name == name, JobLease.expires_at <= now)
-        .values(holder=holder, expires_at=until, last_started_at=now, runs=JobLease.runs + 1)
-        .execution_options(synchronize_session=False)
+    session.execute(
+        insert_or_ignore(
+            session,
+            JobLease,
+            {"name": name, "holder": "", "expires_at": EPOCH, "runs": 0},
+            index_elements=["name"],
+        )
+    )
+    until = leases.lease_until(now, seconds)
+    taken = leases.claim_row(
+        session,
+        JobLease,
+        sa.and_(JobLease.name == name, JobLease.expires_at <= now),
+        {
+            JobLease.holder: holder,
+            JobLease.expires_at: until,
+            JobLease.last_started_at: now,
+            JobLease.runs: JobLease.runs + 1,
+        },
     )
     session.commit()
-    return until if result.rowcount else None  # type: ignore[attr-defined]
+    return until if taken else None
 
 
 def lease_expiry(session: Session, name: str) -> datetime:

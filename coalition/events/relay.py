@@ -1,17 +1,15 @@
 """The outbox relay: claims unpublished rows in batches, publishes them, stamps them.
 
-PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so relays running side by side take
-different rows; SQLite has no row locks, and the single `UPDATE … WHERE id IN (SELECT …)`
-claim is atomic under its one-writer lock. A claim expires (EVENTS_CLAIM_SECONDS), so rows
-of a relay killed mid-batch are taken again. The relay also re-publishes the handler
-retries that are due.
+Rows are claimed with `coalition.leases` (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so relays
+side by side take different rows; one atomic claiming UPDATE on SQLite). A claim expires
+(EVENTS_CLAIM_SECONDS), so rows of a relay killed mid-batch are taken again. The relay also
+re-publishes the handler retries that are due.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +18,8 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from coalition import leases
+from coalition.backoff import Backoff
 from coalition.events.publisher import (
     Publisher,
     PublishError,
@@ -57,30 +57,23 @@ def claim_batch(
 ) -> list[Any]:
     """Claim up to `limit` unpublished rows created before `older_than`; commit the claim."""
     now = utcnow()
-    free = sa.or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now)
     claimable = sa.and_(
-        OutboxEvent.published_at.is_(None), OutboxEvent.created_at <= older_than, free
+        OutboxEvent.published_at.is_(None),
+        OutboxEvent.created_at <= older_than,
+        leases.lapsed(OutboxEvent.claimed_until, now),
     )
-    ids = sa.select(OutboxEvent.id).where(claimable).order_by(OutboxEvent.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        # lock first: in one UPDATE … IN (SELECT … SKIP LOCKED) PostgreSQL may re-run the
-        # subquery, skip the rows it just updated, and claim past the limit
-        locked = session.scalars(ids.with_for_update(skip_locked=True)).all()
-        target = OutboxEvent.id.in_(locked)
-    else:
-        target = OutboxEvent.id.in_(ids)
-    token = uuid.uuid4().hex
-    session.execute(
-        sa.update(OutboxEvent)
-        .where(target, claimable)
-        .values(claimed_by=token, claimed_until=now + timedelta(seconds=claim_for))
-        .execution_options(synchronize_session=False)
-    )
+    claim = {
+        OutboxEvent.claimed_by: leases.new_token(),
+        OutboxEvent.claimed_until: leases.lease_until(now, claim_for),
+    }
+    ids = leases.claim_rows(session, OutboxEvent.id, claimable, claim, limit=limit)
     session.commit()
+    if not ids:
+        return []
     return list(
         session.execute(
             sa.select(OutboxEvent.id, OutboxEvent.payload)
-            .where(OutboxEvent.claimed_by == token)
+            .where(OutboxEvent.id.in_(ids))
             .order_by(OutboxEvent.id)
         ).all()
     )
@@ -148,17 +141,16 @@ def publish_due_retries(
 
 def _claim_retry(session: Session, row: HandlerAttempt, guard: datetime) -> bool:
     """Move a due retry's next attempt to `guard` unless another relay already did."""
-    result = session.execute(
-        sa.update(HandlerAttempt)
-        .where(
+    return leases.claim_row(
+        session,
+        HandlerAttempt,
+        sa.and_(
             HandlerAttempt.event_id == row.event_id,
             HandlerAttempt.handler_group == row.handler_group,
             HandlerAttempt.next_attempt_at == row.next_attempt_at,
-        )
-        .values(next_attempt_at=guard)
-        .execution_options(synchronize_session=False)
+        ),
+        {HandlerAttempt.next_attempt_at: guard},
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _unclaim_retries(session: Session, rows: Sequence[HandlerAttempt]) -> None:
@@ -218,5 +210,5 @@ class Relay:
     def _next_wait(self, published: int) -> float:
         """No wait after a full batch; exponential backoff after failures."""
         if published < 0:
-            return min(self.interval * 2**self.failures, 10.0)
+            return Backoff(self.interval, 10.0).seconds(self.failures + 1)
         return 0.0 if published >= self.batch else self.interval
