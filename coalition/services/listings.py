@@ -20,6 +20,7 @@ from sqlalchemy.sql import Select
 from coalition.actors import Actor
 from coalition.events.names import listing_event
 from coalition.events.outbox import emit
+from coalition.matching.geo import haversine_km
 from coalition.models.base import utcnow
 from coalition.models.catalog import Category, Kind
 from coalition.models.listings import (
@@ -37,7 +38,6 @@ from coalition.services.errors import ServiceError
 from coalition.services.listings_schemas import rule_errors
 from coalition.sessions import Session
 
-EARTH_RADIUS_KM = 6371.0088
 COLUMN_FIELDS = (
     "quantity", "lat", "lon", "max_distance_km", "notes", "expires_on", "need_by",
     "accepts_expired", "credentials", "languages", "remote_ok",
@@ -566,16 +566,6 @@ def _bounding_box(origin: tuple[float, float], km: float) -> list[Any]:
     ]
 
 
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in km (Earth radius 6371.0088 km, as MATCHING.md)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
-
-
 def with_distances(
     listings: list[Listing], filters: ListingFilters
 ) -> list[tuple[Listing, float | None]]:
@@ -583,7 +573,7 @@ def with_distances(
     if filters.origin is None:
         return [(listing, None) for listing in listings]
     rows: list[tuple[Listing, float | None]] = [
-        (listing, haversine_km(filters.origin, (listing.lat, listing.lon))) for listing in listings
+        (listing, haversine_km(*filters.origin, listing.lat, listing.lon)) for listing in listings
     ]
     if filters.within_km:
         rows = [(listing, d) for listing, d in rows if d is not None and d <= filters.within_km]

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 
 from coalition.events.envelope import from_envelope
 from coalition.extensions import db
+from coalition.matching.geo import haversine_km
 from coalition.matching.model import parse_offer, parse_request
 from coalition.models import AuditEntry, Listing, OutboxEvent
 from coalition.models.listings import Direction, ListingStatus, Visibility
@@ -367,5 +368,5 @@ def test_search_filters_and_distance(app):
     assert ids(within_km=5) == {a.id}
     assert ids(within_km=20) == {a.id, b.id, c.id}
     assert ids(statuses=["withdrawn"]) == set()
-    distance = service.haversine_km((near.lat, near.lon), (far.lat, far.lon))
+    distance = haversine_km(near.lat, near.lon, far.lat, far.lon)
     assert 13 < distance < 15

@@ -26,6 +26,7 @@ from coalition.blueprints.listings.forms import (
     org_choices,
 )
 from coalition.extensions import db
+from coalition.matching.geo import haversine_km
 from coalition.models.catalog import Kind
 from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization, OrgStatus
@@ -229,7 +230,7 @@ def detail(listing_id: int) -> Any:
     listing = _listing_or_404(listing_id)
     editable = service.can_edit(current_user, listing)
     org = current_user.organization
-    distance = service.haversine_km((org.lat, org.lon), (listing.lat, listing.lon)) if org else None
+    distance = haversine_km(org.lat, org.lon, listing.lat, listing.lon) if org else None
     return render_template(
         "listings/detail.html",
         listing=listing,
