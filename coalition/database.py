@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+
+from coalition.sessions import Session
 
 
 @event.listens_for(Engine, "connect")
