@@ -22,6 +22,7 @@ from tests.conftest import count
 from tests.digests.conftest import World, subscribe
 from tests.factories import PASSWORD, CoordinatorFactory, OrgAdminFactory, UserFactory
 from tests.listings_support import SUPPLY_OFFER, token_for
+from tests.matches_support import make_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,6 +140,15 @@ def test_sign_in_never_redirects_off_site(app: Any, query: str) -> None:
     user = UserFactory()
     response = sign_in(app.test_client(), user.email, query=query)
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/phish", "/\\evil.example", "//evil.example"])
+def test_match_actions_never_redirect_off_site(login: Any, target: str) -> None:
+    pair = make_pair()
+    response = login(pair.coordinator).post(
+        f"/matches/{pair.match.id}/approve", data={"next": target}
+    )
+    assert response.status_code == 302 and "evil.example" not in response.location
 
 
 # ---------------------------------------------------------------- 6. sessions end server-side
