@@ -235,6 +235,7 @@ def main() -> None:
         started = time.perf_counter()
         build(random.Random(13), args.orgs, args.matches, today)
         setup = time.perf_counter() - started
+        print(f"built in {setup:.1f} s; rebuilding the facts", file=sys.stderr, flush=True)
         started = time.perf_counter()
         written = impact.rebuild_facts(db.session)
         db.session.commit()
@@ -245,6 +246,7 @@ def main() -> None:
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = coordinator, True
     urls = queries(start, today)
+    print(f"facts in {rebuild:.1f} s; timing requests", file=sys.stderr, flush=True)
     page = measure(client, [f"/impact/?{q}" for q in urls], args.rounds)
     api = measure(client, [f"/api/v1/impact?{q}" for q in urls], args.rounds)
     base = measure(client, ["/healthz"] * len(urls), args.rounds)
