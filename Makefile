@@ -87,6 +87,7 @@ bench: install
 	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/digests.py
+	$(BIN)/python bench/impact.py
 
 ## translations: extract every marked message, merge it into each language's .po, compile the .mo
 translations: install

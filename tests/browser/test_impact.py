@@ -31,7 +31,8 @@ def check(page, name: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
 
 
-def test_the_coalition_impact_page(page, live_server, unit_costs):
+@pytest.mark.usefixtures("unit_costs")
+def test_the_coalition_impact_page(page, live_server):
     build_ledger()
     coordinator = CoordinatorFactory()
     sign_in(page, live_server, coordinator.email)

@@ -212,3 +212,31 @@ def pdf_text(data: bytes) -> str:
     """Every page's text, with line breaks turned to spaces."""
     reader = PdfReader(io.BytesIO(data))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def test_a_member_tags_its_listings_and_filters_by_the_tag(member, ledger):
+    request = ledger.matches["july"].request
+    page = member.get("/impact/tags")
+    assert page.status_code == 200 and f'name="tags-{request.id}"' in page.get_data(as_text=True)
+    too_long = member.post("/impact/tags", data={f"tags-{request.id}": "x" * 61})
+    assert too_long.status_code == 422 and "at most 60 characters" in too_long.get_data(
+        as_text=True
+    )
+    saved = member.post("/impact/tags", data={f"tags-{request.id}": "County grant; Foundation X"})
+    assert saved.status_code == 302
+    assert impact.listing_tags(db.session, request.id) == ["County grant", "Foundation X"]
+    body = member.get("/api/v1/impact", query_string={**Q3, "tag": "Foundation X"}).json
+    assert body["totals"]["units"] == 120
+
+
+def test_only_an_organization_or_a_coordinator_tags_its_listings(login, coordinator, ledger):
+    outsider = login(UserFactory(organization=OrganizationFactory()))
+    other = ledger.matches["july"].request
+    outsider.post("/impact/tags", data={f"tags-{other.id}": "Mine now"})
+    assert impact.listing_tags(db.session, other.id) == []
+    assert coordinator.get("/impact/tags").status_code == 403
+    assert (
+        coordinator.get("/impact/tags", query_string={"organization": "bushwick"}).status_code
+        == 200
+    )
+    assert coordinator.get("/impact/tags", query_string={"organization": "nope"}).status_code == 404

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -15,6 +15,7 @@ from coalition.blueprints.impact import bp, report
 from coalition.blueprints.impact.access import Refused, Report, quick_periods, resolve
 from coalition.blueprints.impact.schemas import ImpactQuerySchema
 from coalition.extensions import db
+from coalition.models.listings import Listing
 from coalition.models.organizations import Organization
 from coalition.services import catalog, impact
 
@@ -167,3 +168,70 @@ def pdf() -> Response:
     rep = _report_or_422()
     body = report.pdf(report.build(rep))
     return _download(body, "application/pdf", rep.filename("pdf"))
+
+
+# ---------------------------------------------------------------- program and funder tags
+
+TAGS_PAGE_SIZE = 50
+
+
+def _tag_org() -> Organization:
+    """The organization whose listings are tagged: one's own, or any for coordinators."""
+    slug = request.args.get("organization")
+    if is_coordinator() and slug:
+        org = db.session.scalar(sa.select(Organization).where(Organization.slug == slug))
+        if org is None:
+            abort(404)
+        return org
+    own = db.session.get(Organization, _own_org()) if _own_org() else None
+    if own is None:
+        abort(403)
+    return own
+
+
+def _tagged_listings(org: Organization) -> list[Listing]:
+    """The organization's latest listings."""
+    query = (
+        sa.select(Listing)
+        .where(Listing.organization_id == org.id)
+        .order_by(Listing.created_at.desc(), Listing.id.desc())
+        .limit(TAGS_PAGE_SIZE)
+    )
+    return list(db.session.scalars(query))
+
+
+def _parse_tags(text: str) -> tuple[list[str], str | None]:
+    """Tags separated by ; and the error, if any."""
+    tags = [impact.normalize_tag(t) for t in text.split(";")]
+    too_long = [t for t in text.split(";") if len(" ".join(t.split())) > impact.TAG_MAX]
+    if too_long:
+        return [], f"each tag may have at most {impact.TAG_MAX} characters"
+    return [t for t in tags if t], None
+
+
+@bp.route("/impact/tags", methods=["GET", "POST"])
+@login_required
+def tags_page() -> Any:
+    """Tag the organization's listings with its programs and funding sources."""
+    org = _tag_org()
+    listings = _tagged_listings(org)
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        values = {listing.id: request.form.get(f"tags-{listing.id}", "") for listing in listings}
+        parsed = {listing_id: _parse_tags(text) for listing_id, text in values.items()}
+        errors = {i: error for i, (_, error) in parsed.items() if error}
+        if not errors:
+            for listing in listings:
+                impact.set_listing_tags(db.session, listing, parsed[listing.id][0])
+            db.session.commit()
+            flash("Tags saved.", "success")
+            return redirect(request.full_path.rstrip("?"))
+    current = {
+        listing.id: "; ".join(impact.listing_tags(db.session, listing.id)) for listing in listings
+    }
+    if request.method == "POST":
+        current = {listing.id: request.form.get(f"tags-{listing.id}", "") for listing in listings}
+    return render_template(
+        "impact/tags.html", org=org, listings=listings, current=current, errors=errors,
+        known=impact.organization_tags(db.session, org.id),
+    ), (422 if errors else 200)  # fmt: skip
