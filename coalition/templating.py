@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask_babel import get_timezone, gettext
+from flask_babel import format_timedelta, get_timezone, gettext
 from flask_login import current_user
 
 from coalition import story
@@ -66,6 +66,13 @@ def today() -> date:
     return datetime.now(get_timezone()).date()
 
 
+def since(moment: datetime | None) -> str:
+    """How long ago, in words ("3 hours")."""
+    if moment is None:
+        return ""
+    return format_timedelta(datetime.now(UTC) - moment)
+
+
 def _allowed(who: str) -> bool:
     """Whether a nav entry meant for `who` shows for the current person."""
     if who == "coordinator":
@@ -102,4 +109,4 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
     "today": today,
     "explain": story.explanation_sentences,
 }
-TEMPLATE_FILTERS: dict[str, Any] = {"label": label, "tr": translated}
+TEMPLATE_FILTERS: dict[str, Any] = {"label": label, "tr": translated, "since": since}

@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from flask import abort, redirect, render_template, request, send_from_directory, session, url_for
 from flask_login import current_user
 
-from coalition.blueprints.main import bp
+from coalition.blueprints.main import bp, home
 from coalition.extensions import db
 from coalition.i18n import LANGUAGES
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.security import local_path
+from coalition.templating import today
 
 
 @bp.get("/")
@@ -25,11 +26,37 @@ def dashboard() -> Any:
             sa.select(Organization.status, sa.func.count()).group_by(Organization.status)
         ).all()
     )
-    return render_template(
-        "main/dashboard.html",
-        active_orgs=counts.get(OrgStatus.ACTIVE, 0),
-        pending_orgs=counts.get(OrgStatus.PENDING, 0),
-    )
+    context: dict[str, Any] = {
+        "active_orgs": counts.get(OrgStatus.ACTIVE, 0),
+        "pending_orgs": counts.get(OrgStatus.PENDING, 0),
+    }
+    org = current_user.organization
+    if org is not None:
+        context.update(_member_home(org))
+    if current_user.is_coordinator:
+        context.update(_coordinator_home())
+    return render_template("main/dashboard.html", **context)
+
+
+def _member_home(org: Organization) -> dict[str, Any]:
+    """What waits for the organization, its listings, its expiring stock, what is near."""
+    return {
+        "waiting": home.waiting_matches(),
+        "listings": home.open_listings(org),
+        "expiring": home.expiring_offers(today(), 60, org),
+        "near": home.suggestions(org),
+    }
+
+
+def _coordinator_home() -> dict[str, Any]:
+    """The queue, unmet needs, stock about to expire, the worker's health, recent changes."""
+    return {
+        "queue": home.queue_summary(),
+        "unmet": home.unmet_by_urgency(),
+        "coalition_expiring": home.expiring_offers(today(), 30),
+        "ops": home.operations(),
+        "activity": home.recent_activity(),
+    }
 
 
 @bp.get("/api/v1/docs/assets/<path:filename>")
