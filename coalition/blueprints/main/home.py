@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from coalition.auth import actor
 from coalition.extensions import db
+from coalition.matching.geo import haversine_km
 from coalition.models.audit import AuditEntry
 from coalition.models.events import DeadLetter, JobLease
 from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing
@@ -16,7 +17,6 @@ from coalition.models.matches import OPEN_STATES, Match
 from coalition.models.organizations import Organization
 from coalition.services import match_lifecycle as lifecycle
 from coalition.services.discretion import Viewer, match_view
-from coalition.services.listings import haversine_km
 
 MOVING = {"accept", "handoff", "receive", "approve"}
 SHOWN = 6
@@ -86,7 +86,7 @@ def _near(org: Organization, direction: Direction, categories: set[int]) -> list
         .order_by(Listing.created_at.desc())
         .limit(200)
     )
-    near = [(x, haversine_km((org.lat, org.lon), (x.lat, x.lon))) for x in rows]
+    near = [(x, haversine_km(org.lat, org.lon, x.lat, x.lon)) for x in rows]
     near = [(x, km) for x, km in near if km <= min(org.service_radius_km, x.max_distance_km)]
     return sorted(near, key=lambda pair: pair[1])[:SUGGESTIONS]
 
