@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, func
+from sqlalchemy import DateTime, Enum, func
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -42,4 +43,16 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-__all__ = ["TimestampMixin", "UTCDateTime", "func", "utcnow"]
+def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """A portable, non-native enum column storing the values."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        length=40,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+__all__ = ["TimestampMixin", "UTCDateTime", "enum_column", "func", "utcnow"]

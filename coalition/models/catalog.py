@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coalition.extensions import Model
-from coalition.models.organizations import enum_column
+from coalition.models.base import enum_column
 
 
 class Kind(enum.StrEnum):

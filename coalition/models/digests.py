@@ -20,8 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.extensions import Model
-from coalition.models.base import TimestampMixin, UTCDateTime, utcnow
-from coalition.models.organizations import Organization, enum_column
+from coalition.models.base import TimestampMixin, UTCDateTime, enum_column, utcnow
+from coalition.models.organizations import Organization
 
 if TYPE_CHECKING:
     from coalition.models.users import User

@@ -10,9 +10,8 @@ from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.extensions import Model
-from coalition.models.base import TimestampMixin, UTCDateTime
+from coalition.models.base import TimestampMixin, UTCDateTime, enum_column
 from coalition.models.listings import Listing
-from coalition.models.organizations import enum_column
 from coalition.models.users import User
 
 

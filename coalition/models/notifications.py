@@ -26,9 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.extensions import Model
-from coalition.models.base import TimestampMixin, UTCDateTime, utcnow
+from coalition.models.base import TimestampMixin, UTCDateTime, enum_column, utcnow
 from coalition.models.catalog import Category, Kind
-from coalition.models.organizations import Organization, enum_column
+from coalition.models.organizations import Organization
 from coalition.models.users import User
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, Float, Integer, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.extensions import Model
-from coalition.models.base import TimestampMixin
+from coalition.models.base import TimestampMixin, enum_column
 
 if TYPE_CHECKING:
     from coalition.models.users import User
@@ -37,18 +37,6 @@ class OrgStatus(enum.StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
     SUSPENDED = "suspended"
-
-
-def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
-    """A portable, non-native enum column storing the values."""
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        length=40,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
 
 
 class Organization(TimestampMixin, Model):

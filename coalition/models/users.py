@@ -10,8 +10,8 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition.extensions import Model
-from coalition.models.base import TimestampMixin, UTCDateTime
-from coalition.models.organizations import Organization, OrgStatus, enum_column
+from coalition.models.base import TimestampMixin, UTCDateTime, enum_column
+from coalition.models.organizations import Organization, OrgStatus
 
 
 class OrgRole(enum.StrEnum):
