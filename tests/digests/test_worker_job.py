@@ -17,9 +17,9 @@ def test_the_digest_job_is_registered_every_minute_and_sends_what_is_due(
 ) -> None:
     (job,) = [j for j in JOBS if j.name == "digests"]
     assert job.interval(app.config) == 60.0
-    world.listing(world.bushwick)
     sub = subscribe(world.harlem_member)
     due = next_due(sub, utcnow())
+    world.listing(world.bushwick, created_at=due - timedelta(hours=1))  # inside the window
     context = JobContext(db.session, due, app.config, publisher=None, handlers=None)  # type: ignore[arg-type]
 
     first = job.run(context)
