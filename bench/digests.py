@@ -41,9 +41,9 @@ from coalition.models.matches import Match  # noqa: E402
 from coalition.models.organizations import Organization  # noqa: E402
 from coalition.models.users import User  # noqa: E402
 from coalition.notify import digest as render  # noqa: E402
-from coalition.notify.mail import parse_smtp_url  # noqa: E402
+from coalition.notify.smtp import Mailer  # noqa: E402
 from coalition.seeds import SEEDS  # noqa: E402
-from coalition.services.digests import DigestRun  # noqa: E402
+from worker.jobs import send_digests  # noqa: E402
 
 BOROUGHS = [
     ("Manhattan", 40.7831, -73.9712),
@@ -318,7 +318,7 @@ def real_run(app: Any, server: SmtpServer, now: datetime) -> tuple[float, Any, i
     _, before = server.counts()
     started = time.perf_counter()
     with app.app_context():
-        report = DigestRun(db.session, now, force=True).run()
+        report = send_digests(db.session, now, force=True)
     elapsed = time.perf_counter() - started
     return elapsed, report, server.counts()[1] - before
 
@@ -331,7 +331,7 @@ def baseline(app: Any, server: SmtpServer, count: int, size: int) -> float:
         data = f"From: {address}\r\nTo: {to}\r\nSubject: Coalition digest\r\n\r\n{body}".encode()
         messages = [render.Rendered(f"<{i}@b>", to, "s", "", "", data) for i in range(count)]
         started = time.perf_counter()
-        with render.Mailer(parse_smtp_url(app.config["SMTP_URL"]), address) as mailer:
+        with Mailer.from_config(app.config) as mailer:
             render.deliver_all(mailer, messages)
         return time.perf_counter() - started
 

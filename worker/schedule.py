@@ -32,11 +32,10 @@ from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.events import JobLease
 from coalition.models.listings import ACTIVE_STATUSES, Listing
-from coalition.notify.delivery import deliver_job
 from coalition.services import listings
-from coalition.services.digests import digests_job
 from coalition.services.match_lifecycle import expire_holds_job
 from coalition.services.proposals import run_resolve
+from worker.jobs import deliver_notifications, send_due_digests
 from worker.processing import describe
 
 log = logging.getLogger("worker.schedule")
@@ -117,8 +116,8 @@ JOBS: tuple[Job, ...] = (
     Job("expire-listings", "EXPIRY_INTERVAL", expire_listings, 3600.0),
     Job("resolve-matches", "RESOLVE_INTERVAL", resolve_matches, 300.0),
     Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_holds_job, 300.0),
-    Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_job, 5.0),
-    Job("digests", "DIGEST_INTERVAL", digests_job, 60.0),
+    Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_notifications, 5.0),
+    Job("digests", "DIGEST_INTERVAL", send_due_digests, 60.0),
 )
 
 

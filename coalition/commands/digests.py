@@ -25,6 +25,7 @@ def send_command(dry_run: bool, force: bool) -> None:
     now = utcnow()
     if dry_run:
         report = service.dry_run(db.session, now, force)
+        db.session.rollback()
         click.echo(
             f"Dry run: {report.scheduled} digests due; {report.sent} would be sent, "
             f"{report.skipped} empty ones skipped. Nothing was written or sent."
@@ -32,11 +33,14 @@ def send_command(dry_run: bool, force: bool) -> None:
         return
     run = service.DigestRun(db.session, now, force)
     run.schedule()
+    db.session.commit()
     with click.progressbar(
         length=run.pending_count(), label="Sending digests", file=sys.stderr
     ) as bar:
-        run.progress = bar.update
-        report = run.send()
+        for finished in run.send():
+            db.session.commit()  # each step's outcome is durable before the next goes out
+            bar.update(finished)
+    report = run.report
     click.echo(
         f"{report.sent} sent, {report.skipped} empty skipped, {report.retrying} to retry, "
         f"{report.failed} failed, {report.released} put back."

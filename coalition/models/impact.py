@@ -13,9 +13,8 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coalition.extensions import Model
-from coalition.models.base import UTCDateTime
+from coalition.models.base import UTCDateTime, enum_column
 from coalition.models.catalog import Kind
-from coalition.models.organizations import enum_column
 
 
 class ListingTag(Model):

@@ -1,72 +1,67 @@
-"""Sending pending emails and webhooks after commit, each at most once per attempt.
+"""The steps of sending pending emails and webhooks, each row at most once per attempt.
 
 Why claim-then-send: an email or an HTTP POST cannot be rolled back, and a worker may die
 at any moment. The handler only *records* deliveries (state `pending`) in its transaction.
-`deliver_due` then, for each due row, (1) claims it with a conditional UPDATE
-(`pending|retry` → `sending`, attempts + 1) and COMMITS the claim, (2) sends, (3) records
-the outcome (`sent`, or `retry` with exponential backoff, or `failed` after the last
-attempt) and commits. A worker restarted anywhere in between never sends a row twice:
-a second worker cannot claim a row that is `sending` or `sent`, and a row left `sending`
-by a dead worker is marked `interrupted` once its claim runs out — not re-sent, since the
-other side may have received it (the delivery log shows it; webhook receivers can dedup
-on `X-Coalition-Delivery`). This function commits: it is the worker's periodic job, and a
-claim must be durable before the network call.
+The worker's delivery job (`worker.jobs.deliver_due`) then, for each due row, (1) claims it
+with a conditional UPDATE (`pending|retry` → `sending`, attempts + 1) and commits the claim,
+(2) sends, (3) records the outcome (`sent`, or `retry` with exponential backoff, or `failed`
+after the last attempt) and commits. A worker restarted anywhere in between never sends a
+row twice: a second worker cannot claim a row that is `sending` or `sent`, and a row left
+`sending` by a dead worker is marked `interrupted` once its claim runs out — not re-sent,
+since the other side may have received it (the delivery log shows it; webhook receivers can
+dedup on `X-Coalition-Delivery`). These steps only flush; the job commits between them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from coalition.models.base import utcnow
 from coalition.models.notifications import (
     DUE_STATES,
     DeliveryState,
     EmailDelivery,
     WebhookDelivery,
 )
+from coalition.notify import emails, webhooks
+from coalition.notify.outcome import Outcome
+from coalition.notify.smtp import Mailer
 from coalition.sessions import Session
 
 log = logging.getLogger("coalition.notify")
 
 Delivery = EmailDelivery | WebhookDelivery
-DELIVERY_MODELS: tuple[type[EmailDelivery] | type[WebhookDelivery], ...] = (
-    EmailDelivery,
-    WebhookDelivery,
-)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt achieved."""
-
-    ok: bool
-    error: str = ""
-    response_code: int | None = None
-
-
+DeliveryModel = type[EmailDelivery] | type[WebhookDelivery]
+DELIVERY_MODELS: tuple[DeliveryModel, ...] = (EmailDelivery, WebhookDelivery)
 Sender = Callable[[Any, datetime], Outcome]
 
 
-def setting(name: str, default: Any) -> Any:
-    """A notification setting from the app config (see coalition.config)."""
-    return current_app.config.get(name, default)
+def setting(name: str) -> Any:
+    """A notification setting from the app config (defaults in coalition.config)."""
+    return current_app.config[name]
 
 
 def backoff(attempts: int) -> timedelta:
     """Wait after the n-th failed attempt: base, 2 base, 4 base … up to the cap."""
-    base = float(setting("NOTIFY_RETRY_BASE", 30.0))
-    cap = float(setting("NOTIFY_RETRY_MAX", 3600.0))
+    base = float(setting("NOTIFY_RETRY_BASE"))
+    cap = float(setting("NOTIFY_RETRY_MAX"))
     return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
 
 
-def due_ids(session: Session, model: Any, now: datetime, limit: int) -> list[int]:
+def senders(mailer: Mailer) -> dict[DeliveryModel, Sender]:
+    """The send function of each channel; emails go out over the run's one mailer."""
+    return {
+        EmailDelivery: lambda row, now: emails.send_one(row, now, mailer),
+        WebhookDelivery: webhooks.send_one,
+    }
+
+
+def due_ids(session: Session, model: DeliveryModel, now: datetime, limit: int) -> list[int]:
     """Rows waiting to be sent whose time has come, oldest first."""
     return list(
         session.scalars(
@@ -78,9 +73,9 @@ def due_ids(session: Session, model: Any, now: datetime, limit: int) -> list[int
     )
 
 
-def claim(session: Session, model: Any, row_id: int, now: datetime) -> bool:
+def claim(session: Session, model: DeliveryModel, row_id: int, now: datetime) -> bool:
     """Take a due row for sending; False when another worker took it or it is not due."""
-    lease = timedelta(seconds=float(setting("NOTIFY_CLAIM_SECONDS", 300.0)))
+    lease = timedelta(seconds=float(setting("NOTIFY_CLAIM_SECONDS")))
     result = session.execute(
         sa.update(model)
         .where(model.id == row_id, model.state.in_(DUE_STATES), model.next_attempt_at <= now)
@@ -95,6 +90,15 @@ def claim(session: Session, model: Any, row_id: int, now: datetime) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def attempt(send: Sender, row: Delivery, now: datetime) -> Outcome:
+    """Send a claimed row once; an unexpected error is an outcome like any other."""
+    try:
+        return send(row, now)
+    except Exception as exc:  # noqa: BLE001 - a bug in one delivery must not stop the others
+        log.exception("delivery %s %s failed unexpectedly", row.__tablename__, row.id)
+        return Outcome(False, f"{type(exc).__name__}: {exc}")
+
+
 def settle(session: Session, row: Delivery, outcome: Outcome, now: datetime) -> None:
     """Record an attempt's outcome: sent, retry later, or failed for good."""
     row.claimed_until = None
@@ -104,9 +108,15 @@ def settle(session: Session, row: Delivery, outcome: Outcome, now: datetime) -> 
         row.state = DeliveryState.SENT
         _stamp_sent(row, now)
         row.last_error = ""
-        return
-    row.last_error = outcome.error[:2000]
-    if row.attempts >= int(setting("NOTIFY_MAX_ATTEMPTS", 6)):
+    else:
+        row.last_error = outcome.error[:2000]
+        _retry_or_fail(row, now)
+    session.flush()
+
+
+def _retry_or_fail(row: Delivery, now: datetime) -> None:
+    """Back off for another attempt, or give up after the last one."""
+    if row.attempts >= int(setting("NOTIFY_MAX_ATTEMPTS")):
         row.state = DeliveryState.FAILED
     else:
         row.state = DeliveryState.RETRY
@@ -137,52 +147,3 @@ def interrupt_stale(session: Session, now: datetime) -> int:
         )
         total += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return total
-
-
-def _senders() -> dict[Any, Sender]:
-    """The send function of each channel."""
-    from coalition.notify import emails, webhooks
-
-    return {EmailDelivery: emails.send_one, WebhookDelivery: webhooks.send_one}
-
-
-def deliver_due(session: Session, now: datetime | None = None, limit: int | None = None) -> int:
-    """Send every due email and webhook once; return how many attempts were made. Commits."""
-    now = now or utcnow()
-    limit = limit or int(setting("NOTIFY_BATCH", 100))
-    if interrupted := interrupt_stale(session, now):
-        log.warning("%d deliveries were interrupted by a worker stop", interrupted)
-    session.commit()
-    attempts = 0
-    for model, send in _senders().items():
-        for row_id in due_ids(session, model, now, limit):
-            attempts += _attempt(session, model, row_id, send, now)
-    return attempts
-
-
-def _attempt(
-    session: Session,
-    model: Any,
-    row_id: int,
-    send: Callable[[Any, datetime], Outcome],
-    now: datetime,
-) -> int:
-    """Claim, commit, send, settle, commit; 0 when the row was not ours to send."""
-    if not claim(session, model, row_id, now):
-        session.rollback()
-        return 0
-    session.commit()
-    row: Delivery = session.get_one(model, row_id, populate_existing=True)
-    try:
-        outcome = send(row, now)
-    except Exception as exc:  # noqa: BLE001 - a bug in one delivery must not stop the others
-        log.exception("delivery %s %s failed unexpectedly", model.__tablename__, row_id)
-        outcome = Outcome(False, f"{type(exc).__name__}: {exc}")
-    settle(session, row, outcome, now)
-    session.commit()
-    return 1
-
-
-def deliver_job(ctx: Any) -> int:
-    """Worker job: send the emails and webhooks that are due (commits as it goes)."""
-    return deliver_due(ctx.session, ctx.now)

@@ -1,40 +1,30 @@
 """Notification emails: multipart text and HTML, neutral wording when the organization
-asked for it, built when the event is handled and sent after commit."""
+asked for it, built when the event is handled and sent by the worker after commit."""
 
 from __future__ import annotations
 
 import email
-import smtplib
 from datetime import datetime
+from email.message import EmailMessage
 from email.policy import default as default_policy
-from typing import TYPE_CHECKING, Any
-
-from flask import current_app
 
 from coalition.events.envelope import Event
 from coalition.models.matches import Match
 from coalition.models.notifications import EmailDelivery
 from coalition.models.users import User
-from coalition.notify.delivery import Outcome
-from coalition.notify.mail import build_message, send_messages
-
-if TYPE_CHECKING:
-    from coalition.notify.notifications import Message
+from coalition.notify.links import absolute, match_path, preferences_path
+from coalition.notify.mail import build_message
+from coalition.notify.message import Message
+from coalition.notify.outcome import Outcome
+from coalition.notify.smtp import DeliveryError, Mailer, Outgoing
 
 TEMPLATE = "match_notification"
-
-
-def absolute(path: str) -> str:
-    """A link for emails, on BASE_URL."""
-    return str(current_app.config["BASE_URL"]) + path
 
 
 def pending_email(
     event: Event, match: Match, user: User, message: Message, discreet: bool
 ) -> EmailDelivery:
     """Render the email for one person now; it is sent after the handler commits."""
-    from coalition.notify.notifications import match_path
-
     subject = f"Coalition: {message.title}"
     msg = build_message(
         user.email,
@@ -58,20 +48,17 @@ def pending_email(
     )
 
 
-def preferences_path() -> str:
-    """The path of the notification preferences page."""
-    return str(current_app.url_map.bind("localhost").build("matches.preferences", {}))
-
-
-def parse(delivery: EmailDelivery) -> Any:
+def parse(delivery: EmailDelivery) -> EmailMessage:
     """The stored message, ready to send."""
-    return email.message_from_string(delivery.message, policy=default_policy)
+    message = email.message_from_string(delivery.message, policy=default_policy)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
-def send_one(delivery: EmailDelivery, now: datetime) -> Outcome:
-    """Send one stored email over SMTP (or to the log when SMTP_URL is empty)."""
+def send_one(delivery: EmailDelivery, now: datetime, mailer: Mailer) -> Outcome:
+    """Send one stored email over the run's mailer (to the log when SMTP_URL is empty)."""
     try:
-        send_messages([parse(delivery)])
-    except (OSError, smtplib.SMTPException) as exc:
-        return Outcome(False, f"{type(exc).__name__}: {exc}")
+        mailer.send(Outgoing.of(parse(delivery), delivery.to_address))
+    except DeliveryError as exc:
+        return Outcome(False, exc.message)
     return Outcome(True)

@@ -5,14 +5,14 @@ In the handler's transaction it writes, per recipient, an in-app `Notification`,
 `EmailDelivery` (unless the person opted out of that event type) and, per organization with
 an active webhook, a pending `WebhookDelivery`. Each of those has a unique key per
 (event, recipient), and the worker's inbox runs the handler once per event, so a redelivered
-event writes nothing new. Emails and webhooks are sent after the commit by `deliver_due`
-(see `coalition.notify.delivery`), which claims each row before sending it.
+event writes nothing new. Emails and webhooks are sent after the commit by the worker's
+delivery job (`worker.jobs.deliver_due`), which claims each row before sending it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +32,8 @@ from coalition.models.notifications import (
 from coalition.models.organizations import Organization
 from coalition.models.users import User
 from coalition.notify import emails, webhooks
+from coalition.notify.links import match_path
+from coalition.notify.message import Message
 from coalition.services.discretion import Viewer, counterpart, match_view, side_of
 from coalition.sessions import Session
 
@@ -80,14 +82,6 @@ class Recipient:
     user: User
     viewer: Viewer
     discreet: bool
-
-
-@dataclass
-class Message:
-    """A notification's title and lines (the same words in-app and by email)."""
-
-    title: str
-    lines: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- the handler
@@ -153,12 +147,6 @@ def coordinators(session: Session) -> list[User]:
 
 
 # ---------------------------------------------------------------- channels
-
-
-def match_path(match_id: int) -> str:
-    """The match page's path, built without a request (the worker has none)."""
-    adapter = current_app.url_map.bind("localhost")
-    return str(adapter.build("matches.show", {"match_id": match_id}))
 
 
 def add_in_app(session: Session, event: Event, match: Match, people: list[Recipient]) -> None:

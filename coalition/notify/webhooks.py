@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from flask import current_app
 
 from coalition.events.envelope import Event
 from coalition.models.matches import Match
 from coalition.models.notifications import Webhook, WebhookDelivery
 from coalition.models.organizations import Organization
-from coalition.notify.delivery import Outcome, setting
+from coalition.notify.outcome import Outcome
 from coalition.services.audit import audit
 from coalition.services.discretion import Viewer, match_view
 from coalition.services.errors import ServiceError
@@ -96,7 +97,7 @@ def send_one(delivery: WebhookDelivery, now: datetime) -> Outcome:
     """POST one attempt with short timeouts; any 2xx is a success."""
     timestamp = int(now.timestamp())
     body = body_for(delivery, timestamp)
-    timeout = float(setting("WEBHOOK_TIMEOUT", 5.0))
+    timeout = float(current_app.config["WEBHOOK_TIMEOUT"])
     try:
         response = requests.post(
             delivery.webhook.url,

@@ -12,8 +12,9 @@ import pytest
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestFrequency, DigestScope, DigestSubscription
-from coalition.services.digests import DigestRun, RunReport
+from coalition.services.digests import RunReport
 from tests.notify.servers import SmtpInbox, smtp_server
+from worker.jobs import send_digests
 
 
 class FlakySmtp(SmtpInbox):
@@ -71,7 +72,7 @@ def subscribe(user: Any = None, **values: Any) -> DigestSubscription:
 
 def run(now: datetime | None = None, force: bool = True) -> RunReport:
     """One digest run in the test's session."""
-    return DigestRun(db.session, now or utcnow(), force=force).run()
+    return send_digests(db.session, now or utcnow(), force=force)
 
 
 def at(text: str) -> datetime:

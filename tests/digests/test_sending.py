@@ -19,9 +19,11 @@ from coalition.models.base import utcnow
 from coalition.models.digests import DigestSend, SendState
 from coalition.models.events import OutboxEvent
 from coalition.services import digests as service
+from coalition.services.digests import scheduling
 from tests.conftest import count
 from tests.digests.conftest import FlakySmtp, World, run, subscribe
 from tests.factories import UserFactory
+from worker.jobs import send_digests
 
 REFUSE = "451 4.3.0 Mailbox busy, try again later"
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +83,7 @@ def in_threads(app: Any, now: datetime, workers: int) -> list[Any]:
         with app.app_context():
             try:
                 barrier.wait()
-                reports.append(service.DigestRun(db.session, now, force=True).run())
+                reports.append(send_digests(db.session, now, force=True))
             except BaseException as exc:  # noqa: BLE001 - reported to the test below
                 errors.append(exc)
             finally:
@@ -244,7 +246,7 @@ def test_inserting_an_existing_period_again_is_skipped_on_any_database(
     rows = service.due_rows(db.session, now, force=True)
     assert service.insert_sends(db.session, rows, now) == rows
     assert service.insert_sends(db.session, rows, now) == []  # ON CONFLICT DO NOTHING
-    monkeypatch.setattr(service, "_dialect_insert", lambda session: None)
+    monkeypatch.setattr(scheduling, "_dialect_insert", lambda session: None)
     assert service.insert_sends(db.session, rows, now) == []  # IntegrityError, row by row
     first = rows[0].subscription_id
     db.session.execute(sa.delete(DigestSend).where(DigestSend.subscription_id == first))

@@ -27,6 +27,7 @@ from tests.conftest import count
 from tests.matches_support import leaks, make_pair
 from tests.notify.servers import smtp_server, webhook_receiver
 from worker.handlers import HANDLERS
+from worker.jobs import deliver_due
 from worker.processing import Outcome, RetryPolicy, process
 
 pytestmark = pytest.mark.usefixtures("app")
@@ -215,7 +216,7 @@ def test_emails_are_multipart_text_and_html():
     pair = make_pair()
     with smtp_server(pair_app()) as inbox:
         handle("match.proposed")
-        assert delivery.deliver_due(db.session) == 3
+        assert deliver_due(db.session) == 3
     message = inbox.to(pair.giver_member.email)[0]
     plain, html = inbox.texts(message)
     assert "Possible match: 40 units (4 mg nasal spray) of Naloxone" in plain
@@ -236,11 +237,11 @@ def test_each_email_is_sent_once_even_when_delivery_runs_again():
     pair = make_pair()
     with smtp_server(pair_app()) as inbox:
         handle("match.proposed")
-        assert delivery.deliver_due(db.session) == 3
-        assert delivery.deliver_due(db.session) == 0
+        assert deliver_due(db.session) == 3
+        assert deliver_due(db.session) == 0
         on_match_event(db.session, last_event("match.proposed"))
         db.session.commit()
-        assert delivery.deliver_due(db.session) == 0
+        assert deliver_due(db.session) == 0
     assert len(inbox.messages) == 3
     assert len(inbox.to(pair.receiver_member.email)) == 1
     states = db.session.scalars(sa.select(EmailDelivery.state)).all()
@@ -251,7 +252,7 @@ def test_without_smtp_the_email_goes_to_the_log(caplog):
     pair = make_pair()
     handle("match.proposed")
     with caplog.at_level(logging.INFO, logger="coalition.mail"):
-        delivery.deliver_due(db.session)
+        deliver_due(db.session)
     logged = [r.getMessage() for r in caplog.records if r.name == "coalition.mail"]
     assert any(pair.giver_member.email in text for text in logged)
     assert {e.state for e in db.session.scalars(sa.select(EmailDelivery))} == {DeliveryState.SENT}
@@ -265,15 +266,15 @@ def test_an_unreachable_smtp_server_is_retried_with_backoff(app):
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
     try:
         now = utcnow()
-        assert delivery.deliver_due(db.session, now) == 3
+        assert deliver_due(db.session, now) == 3
     finally:
         app.config["SMTP_URL"] = ""
     rows = db.session.scalars(sa.select(EmailDelivery)).all()
     assert {r.state for r in rows} == {DeliveryState.RETRY}
     base = app.config["NOTIFY_RETRY_BASE"]
     assert {r.next_attempt_at for r in rows} == {now + timedelta(seconds=base)}
-    assert delivery.deliver_due(db.session, now) == 0  # not due yet
-    assert delivery.deliver_due(db.session, now + timedelta(seconds=base)) == 3
+    assert deliver_due(db.session, now) == 0  # not due yet
+    assert deliver_due(db.session, now + timedelta(seconds=base)) == 3
     assert {r.state for r in db.session.scalars(sa.select(EmailDelivery))} == {DeliveryState.SENT}
 
 
@@ -283,7 +284,7 @@ def test_webhooks_are_signed_and_verified_by_the_receiver():
         hook = hook_for(pair.giver, receiver.base + "/giver")
         receiver.secrets["/giver"] = hook.secret
         event = handle("match.proposed")
-        delivery.deliver_due(db.session)
+        deliver_due(db.session)
     (got,) = receiver.valid_for("/giver")
     assert got.headers["X-Coalition-Event"] == "match.proposed"
     assert got.headers["X-Coalition-Delivery"] == event.id
@@ -311,23 +312,23 @@ def test_failing_webhooks_are_retried_with_exponential_backoff_then_given_up(app
             receiver.fail["/h"] = 10
             handle("match.proposed")
             now = utcnow()
-            delivery.deliver_due(db.session, now)
+            deliver_due(db.session, now)
             row = db.session.scalars(sa.select(WebhookDelivery)).one()
             base = timedelta(seconds=app.config["NOTIFY_RETRY_BASE"])
             assert (row.state, row.response_code) == (DeliveryState.RETRY, 500)
             assert row.next_attempt_at == now + base
             now += base
-            delivery.deliver_due(db.session, now)
+            deliver_due(db.session, now)
             db.session.refresh(row)
             assert row.next_attempt_at == now + 2 * base and row.attempts == 2
-            delivery.deliver_due(db.session, now + 2 * base)
+            deliver_due(db.session, now + 2 * base)
             db.session.refresh(row)
             assert (row.state, row.attempts, row.last_error) == (
                 DeliveryState.FAILED,
                 3,
                 "HTTP 500",
             )
-            assert delivery.deliver_due(db.session, now + timedelta(days=1)) == 0
+            assert deliver_due(db.session, now + timedelta(days=1)) == 0
         assert len(receiver.received) == 3
     finally:
         app.config["NOTIFY_MAX_ATTEMPTS"] = 6
@@ -341,9 +342,9 @@ def test_a_retry_after_a_failure_succeeds_once():
         receiver.fail["/h"] = 1
         handle("match.proposed")
         now = utcnow()
-        delivery.deliver_due(db.session, now)
-        delivery.deliver_due(db.session, now + timedelta(hours=1))
-        delivery.deliver_due(db.session, now + timedelta(hours=2))
+        deliver_due(db.session, now)
+        deliver_due(db.session, now + timedelta(hours=1))
+        deliver_due(db.session, now + timedelta(hours=2))
     assert len(receiver.valid_for("/h")) == 2  # the 500, then the success
     bodies = [r.json for r in receiver.valid_for("/h")]
     assert [b["attempt"] for b in bodies] == [1, 2]
@@ -359,9 +360,9 @@ def test_a_send_interrupted_by_a_worker_stop_is_never_repeated():
         # a worker claimed this row, committed, and died before recording the outcome
         assert delivery.claim(db.session, EmailDelivery, row_id, now)
         db.session.commit()
-        assert delivery.deliver_due(db.session, now) == 2
+        assert deliver_due(db.session, now) == 2
         lease = timedelta(seconds=pair_app().config["NOTIFY_CLAIM_SECONDS"])
-        assert delivery.deliver_due(db.session, now + lease + timedelta(seconds=1)) == 0
+        assert deliver_due(db.session, now + lease + timedelta(seconds=1)) == 0
     assert len(inbox.messages) == 2
     row = db.session.get(EmailDelivery, row_id)
     assert row.state == DeliveryState.INTERRUPTED and "not re-sent" in row.last_error

@@ -1,0 +1,261 @@
+"""One reader's digest: the snapshot filtered in Python by the reader's kinds, categories,
+scope and distance, in plain or neutral wording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from coalition.models.digests import DigestScope
+from coalition.models.listings import Direction
+from coalition.notify.digest.readers import Links, Recipient
+from coalition.notify.digest.snapshot import MAX_ITEMS, Impact, ListingRow, Snapshot, Waiting
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One line of a digest section (attributes, which templates read fastest)."""
+
+    label: str
+    quantity: int
+    unit: str
+    url: str = ""
+    org: str = ""
+    action: str = ""
+    distance: float | None = None
+    urgency: str | None = None
+    need_by: date | None = None
+    expires_on: date | None = None
+    days: int | None = None
+
+
+@dataclass
+class Section:
+    """Items shown, and how many there were in all."""
+
+    items: list[Item]
+    total: int
+
+    @property
+    def more(self) -> int:
+        """Items not shown."""
+        return self.total - len(self.items)
+
+
+@dataclass
+class DigestContent:
+    """Everything one digest says."""
+
+    recipient: Recipient
+    since: datetime
+    until: datetime
+    offers: Section
+    requests: Section
+    waiting: Section
+    proposals: Section
+    expiring: Section
+    impact: list[Item]
+    staff_hours: int
+    fulfilled: int
+    org_name: str
+    links: dict[str, str]
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing new, nothing waiting, nothing expiring (shared impact alone is no news)."""
+        sections = (self.offers, self.requests, self.waiting, self.proposals, self.expiring)
+        return all(s.total == 0 for s in sections)
+
+    @property
+    def period_label(self) -> str:
+        """The window in the recipient's time zone."""
+        zone = ZoneInfo(self.recipient.timezone)
+        start, end = self.since.astimezone(zone), self.until.astimezone(zone)
+        return f"{start:%a %d %b %H:%M} to {end:%a %d %b %H:%M} ({self.recipient.timezone})"
+
+    @property
+    def subject(self) -> str:
+        """A subject that says what is inside without naming any supply."""
+        parts = [
+            _count(self.offers.total, "new offer"),
+            _count(self.requests.total, "new request"),
+            _count(self.waiting.total + self.proposals.total, "match waiting", "matches waiting"),
+            _count(self.expiring.total, "lot expiring", "lots expiring"),
+        ]
+        said = [p for p in parts if p]
+        return "Coalition digest: " + (", ".join(said) if said else "nothing new")
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """'3 new offers', '' for zero."""
+    if n == 0:
+        return ""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def build_content(
+    snapshot: Snapshot, recipient: Recipient, since: datetime, until: datetime
+) -> DigestContent:
+    """One recipient's digest for the window [since, until)."""
+    offers, requests = _new_listings(snapshot, recipient, since, until)
+    impact = snapshot.impact(since, until)
+    org = snapshot.orgs.get(recipient.organization_id or 0)
+    return DigestContent(
+        recipient=recipient,
+        since=since,
+        until=until,
+        offers=offers,
+        requests=requests,
+        waiting=_waiting(snapshot, recipient),
+        proposals=_proposals(snapshot, recipient),
+        expiring=_expiring(snapshot, recipient),
+        impact=_impact_items(snapshot, impact, recipient.neutral),
+        staff_hours=impact.staff_hours,
+        fulfilled=impact.fulfilled,
+        org_name=org.name if org else "",
+        links=_links(snapshot.links, recipient),
+    )
+
+
+def _links(links: Links, recipient: Recipient) -> dict[str, str]:
+    """The links every digest carries."""
+    return {
+        "browse": links.url("browse"),
+        "matches": links.url("matches"),
+        "queue": links.url("queue"),
+        "settings": links.url("settings"),
+        "home": links.url("home"),
+        "unsubscribe": recipient.unsubscribe_url,
+    }
+
+
+def _new_listings(
+    snapshot: Snapshot, recipient: Recipient, since: datetime, until: datetime
+) -> tuple[Section, Section]:
+    """New offers and requests for the recipient; readers with the same view, window,
+    filters and wording share one result."""
+    key = (
+        recipient.viewer, since, until, recipient.kinds, recipient.categories,
+        recipient.max_distance_km, recipient.scope, recipient.neutral,
+    )  # fmt: skip
+    if key not in snapshot.sections:
+        snapshot.sections[key] = _filter_listings(snapshot, recipient, since, until)
+    return snapshot.sections[key]
+
+
+def _filter_listings(
+    snapshot: Snapshot, recipient: Recipient, since: datetime, until: datetime
+) -> tuple[Section, Section]:
+    """New offers and new requests that pass the recipient's filters and visibility."""
+    found: dict[Direction, list[Item]] = {Direction.OFFER: [], Direction.REQUEST: []}
+    totals = {Direction.OFFER: 0, Direction.REQUEST: 0}
+    for row, distance in snapshot.candidates(recipient.viewer, since, until):
+        if not _passes(recipient, row, distance):
+            continue
+        totals[row.direction] += 1
+        if len(found[row.direction]) < MAX_ITEMS:
+            found[row.direction].append(_listing_item(snapshot, recipient, row, distance))
+    return (
+        Section(found[Direction.OFFER], totals[Direction.OFFER]),
+        Section(found[Direction.REQUEST], totals[Direction.REQUEST]),
+    )
+
+
+def _passes(recipient: Recipient, row: ListingRow, distance: float | None) -> bool:
+    """Kind, category, scope and distance filters."""
+    if recipient.kinds and row.kind not in recipient.kinds:
+        return False
+    if recipient.categories and row.category_slug not in recipient.categories:
+        return False
+    if recipient.scope == DigestScope.OWN_ORG and row.organization_id != recipient.organization_id:
+        return False
+    limit = recipient.max_distance_km
+    return limit is None or distance is None or distance <= limit
+
+
+def _org_label(snapshot: Snapshot, org_id: int, recipient: Recipient) -> str:
+    """The organization's name; neutral wording names only where it is."""
+    org = snapshot.orgs[org_id]
+    if org_id == recipient.organization_id:
+        return "your organization"
+    if recipient.neutral:
+        return f"a member organization in {org.area}"
+    return f"{org.name} ({org.area})"
+
+
+def _listing_item(
+    snapshot: Snapshot, recipient: Recipient, row: ListingRow, distance: float | None
+) -> Item:
+    """What a digest shows of one listing."""
+    category = snapshot.categories[row.category_id]
+    return Item(
+        label=category.label(recipient.neutral),
+        quantity=row.available,
+        unit=category.unit_for(recipient.neutral),
+        url=row.url,
+        org=_org_label(snapshot, row.organization_id, recipient),
+        distance=None if distance is None else round(distance, 1),
+        urgency=row.urgency,
+        need_by=row.need_by,
+        expires_on=row.expires_on,
+    )
+
+
+def _waiting(snapshot: Snapshot, recipient: Recipient) -> Section:
+    """Matches waiting for the recipient's organization."""
+    if recipient.organization_id is None:
+        return Section([], 0)
+    items = snapshot.waiting(recipient.organization_id)
+    return Section([_waiting_item(snapshot, recipient, w) for w in items[:MAX_ITEMS]], len(items))
+
+
+def _proposals(snapshot: Snapshot, recipient: Recipient) -> Section:
+    """For coordinators: proposals waiting for approval."""
+    if not recipient.is_coordinator:
+        return Section([], 0)
+    total, items = snapshot.proposals()
+    return Section([_waiting_item(snapshot, recipient, w) for w in items], total)
+
+
+def _waiting_item(snapshot: Snapshot, recipient: Recipient, item: Waiting) -> Item:
+    """What a digest shows of one match."""
+    category = snapshot.categories[item.category_id]
+    return Item(
+        label=category.label(recipient.neutral),
+        quantity=item.quantity,
+        unit=category.unit_for(recipient.neutral),
+        url=item.url,
+        org=_org_label(snapshot, item.counterpart_id, recipient),
+        action=item.action,
+    )
+
+
+def _expiring(snapshot: Snapshot, recipient: Recipient) -> Section:
+    """The recipient's organization's stock expiring within 30 days."""
+    if recipient.organization_id is None:
+        return Section([], 0)
+    lots = snapshot.expiring(recipient.organization_id)
+    items = []
+    for lot in lots[:MAX_ITEMS]:
+        category = snapshot.categories[lot.category_id]
+        items.append(
+            Item(
+                label=category.label(recipient.neutral),
+                quantity=lot.available,
+                unit=category.unit_for(recipient.neutral),
+                url=lot.url,
+                expires_on=lot.expires_on,
+                days=(lot.expires_on - snapshot.today).days,
+            )
+        )
+    return Section(items, len(lots))
+
+
+def _impact_items(snapshot: Snapshot, impact: Impact, neutral: bool) -> list[Item]:
+    """Units shared by category, largest first."""
+    items = []
+    for category_id, units in impact.units:
+        category = snapshot.categories[category_id]
+        items.append(Item(category.label(neutral), units, category.unit_for(neutral)))
+    return items

@@ -1,0 +1,14 @@
+"""What one delivery attempt achieved; shared by the channels and the delivery steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt achieved."""
+
+    ok: bool
+    error: str = ""
+    response_code: int | None = None
