@@ -1,4 +1,5 @@
-"""Reading the emails the app wrote to the log (no SMTP configured in tests)."""
+"""Emails in tests: the worker's delivery job sends them after the request, and with no SMTP
+configured (as in tests) it writes them to the log, where these helpers read them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import re
 
 import pytest
 
+from coalition.extensions import db
+from worker.jobs import deliver_due
+
 LINK = re.compile(r"http://coalition\.test(/\S+)")
+
+
+def deliver_emails() -> int:
+    """Run the worker's delivery job now, as the worker does after a request commits."""
+    return deliver_due(db.session)
 
 
 def logged_emails(caplog: pytest.LogCaptureFixture) -> list[str]:

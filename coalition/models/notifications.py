@@ -90,7 +90,9 @@ class NotificationPreference(Model):
 
 
 class EmailDelivery(TimestampMixin, Model):
-    """One notification email: written with the handler's effects, sent after commit."""
+    """One email, written in the transaction that asks for it and sent by the worker after
+    commit: a match notification (`event_id` is the event's), or an invitation, a password
+    reset or a digest confirmation (`event_id` is a fresh uuid, `user_id` may be empty)."""
 
     __tablename__ = "email_deliveries"
     __table_args__ = (
@@ -101,7 +103,7 @@ class EmailDelivery(TimestampMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36))
     event_type: Mapped[str] = mapped_column(String(60))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id"))
     to_address: Mapped[str] = mapped_column(String(254))
     # the whole message, built when the event is handled: a retry sends exactly the same
@@ -116,7 +118,7 @@ class EmailDelivery(TimestampMixin, Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 class Webhook(TimestampMixin, Model):

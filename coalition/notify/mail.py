@@ -1,20 +1,22 @@
-"""Email: build multipart messages and send them after commit (over `notify.smtp`)."""
+"""Email that a use case asks for (invitations, password resets, digest confirmations).
+
+Nothing is sent here: `queue_email` writes an `EmailDelivery` row in the caller's
+transaction, and the worker's delivery job sends it after the commit, with the same claim,
+retry, backoff and delivery log as every notification email. A request rolled back sends
+nothing; an SMTP server that is down delays the email instead of losing it.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import event
 
-from coalition.notify.smtp import DeliveryError, Mailer, Outgoing
+from coalition.models.notifications import EmailDelivery
 from coalition.sessions import Session
-
-log = logging.getLogger("coalition.mail")
 
 
 def build_message(
@@ -37,32 +39,17 @@ def build_message(
     return msg
 
 
-def send_messages(messages: Iterable[EmailMessage]) -> int:
-    """Deliver messages over one SMTP connection, or log them when SMTP is not configured."""
-    batch = list(messages)
-    with Mailer.from_config(current_app.config) as mailer:
-        for msg in batch:
-            mailer.send(Outgoing.of(msg))
-    return len(batch)
-
-
-def send_after_commit(session: Session, message: EmailMessage) -> None:
-    """Queue a message that is sent only once the session's transaction commits."""
-    session.info.setdefault("outgoing_mail", []).append(message)
-
-
-@event.listens_for(Session, "after_commit")
-def _send_queued_mail(session: Session) -> None:
-    """Send the mail queued in a transaction once it has committed."""
-    queued = session.info.pop("outgoing_mail", [])
-    if queued:
-        try:
-            send_messages(queued)
-        except DeliveryError:
-            log.exception("could not send %d email(s) after commit", len(queued))
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_queued_mail(session: Session) -> None:
-    """A rolled-back transaction sends nothing."""
-    session.info.pop("outgoing_mail", None)
+def queue_email(
+    session: Session, message: EmailMessage, kind: str, user_id: int | None = None
+) -> EmailDelivery:
+    """Record a pending delivery of `message`; the worker sends it once this commits."""
+    delivery = EmailDelivery(
+        event_id=str(uuid.uuid4()),
+        event_type=kind,
+        user_id=user_id,
+        to_address=str(message["To"]),
+        subject=str(message["Subject"]),
+        message=message.as_string(),
+    )
+    session.add(delivery)
+    return delivery

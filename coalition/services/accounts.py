@@ -12,7 +12,7 @@ from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.models.users import ApiToken, CoalitionRole, Invitation, OrgRole, User
-from coalition.notify.mail import build_message, send_after_commit
+from coalition.notify.mail import build_message, queue_email
 from coalition.security import (
     TokenError,
     hash_password,
@@ -133,7 +133,7 @@ def invite(
     session.add(invitation)
     session.flush()
     audit(session, actor, "invitation.created", invitation, {"email": email, "org_role": role})
-    send_after_commit(session, _invitation_email(invitation, actor))
+    queue_email(session, _invitation_email(invitation, actor), "invitation.created")
     return invitation
 
 
@@ -249,7 +249,7 @@ def request_password_reset(session: Session, email: str) -> None:
     message = build_message(
         user.email, "Reset your Coalition password", "reset", user=user, link=link, minutes=minutes
     )
-    send_after_commit(session, message)
+    queue_email(session, message, "password.reset_requested", user.id)
 
 
 def user_from_reset_token(session: Session, token: str) -> User:

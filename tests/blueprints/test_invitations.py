@@ -8,7 +8,7 @@ from coalition.models.organizations import Organization, OrgStatus
 from coalition.models.users import Invitation, OrgRole, User
 from tests.conftest import count
 from tests.factories import CoordinatorFactory, OrgAdminFactory, UserFactory
-from tests.mail import last_link, logged_emails
+from tests.mail import deliver_emails, last_link, logged_emails
 
 NEW_ORG = {
     "name": "Red Hook Peer Collective",
@@ -35,6 +35,7 @@ def test_coordinator_adds_an_organization_and_invites_its_first_admin(login, cli
     invitation = db.session.query(Invitation).one()
     assert invitation.email == "director@redhook.example.org"
     assert invitation.org_role == OrgRole.ORG_ADMIN
+    assert deliver_emails() == 1
     assert "Red Hook Peer Collective" in logged_emails(caplog)[-1]
 
     link = last_link(caplog)
@@ -86,6 +87,7 @@ def test_org_admin_invites_a_colleague_who_joins_as_member(login, client, caplog
         data={"email": "new@example.org", "name": "New", "role": "member"},
     )
     assert response.status_code == 302
+    deliver_emails()
     link = last_link(caplog)
     client.post(
         link,
@@ -103,6 +105,7 @@ def test_accepting_with_mismatched_passwords_is_refused(login, client, caplog):
         f"/org/{admin.organization_id}/invitations",
         data={"email": "new@example.org", "role": "member"},
     )
+    deliver_emails()
     users = count(User)
     response = client.post(
         last_link(caplog),
@@ -119,6 +122,7 @@ def test_expired_and_forged_invitation_links_are_refused(app, login, client, cap
         f"/org/{admin.organization_id}/invitations",
         data={"email": "new@example.org", "role": "member"},
     )
+    deliver_emails()
     link = last_link(caplog)
     assert client.get(link[:-3] + "abc").status_code == 400
     app.config["INVITATION_MAX_AGE"] = -1
@@ -137,6 +141,7 @@ def test_revoked_invitation_cannot_be_used(login, client, caplog):
         f"/org/{admin.organization_id}/invitations",
         data={"email": "new@example.org", "role": "member"},
     )
+    deliver_emails()
     invitation = db.session.query(Invitation).one()
     signed_in.post(f"/org/{admin.organization_id}/invitations/{invitation.id}/revoke")
     assert client.get(last_link(caplog)).status_code == 400
@@ -148,6 +153,7 @@ def test_invitation_is_written_to_the_log_when_no_smtp_is_configured(login, capl
         f"/org/{admin.organization_id}/invitations",
         data={"email": "new@example.org", "role": "member"},
     )
+    deliver_emails()
     (email,) = logged_emails(caplog)
     assert "To: new@example.org" in email
     assert "/invitations/" in email

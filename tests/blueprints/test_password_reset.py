@@ -3,7 +3,7 @@
 from coalition.extensions import db
 from coalition.security import verify_password
 from tests.factories import UserFactory
-from tests.mail import last_link, logged_emails
+from tests.mail import deliver_emails, last_link, logged_emails
 
 NEW = "a brand new password"
 
@@ -12,6 +12,8 @@ def test_reset_link_sets_a_new_password_once(client, caplog):
     user = UserFactory()
     response = client.post("/reset", data={"email": user.email.upper()})
     assert response.status_code == 302
+    assert logged_emails(caplog) == []  # nothing is sent inside the request
+    assert deliver_emails() == 1
     link = last_link(caplog)
     assert client.post(link, data={"password": NEW, "confirm": NEW}).status_code == 302
     db.session.refresh(user)
@@ -22,6 +24,7 @@ def test_reset_link_sets_a_new_password_once(client, caplog):
 def test_unknown_email_gets_the_same_answer_and_no_email(client, caplog):
     response = client.post("/reset", data={"email": "nobody@example.org"}, follow_redirects=True)
     assert b"If that email has an account" in response.data
+    assert deliver_emails() == 0
     assert logged_emails(caplog) == []
 
 
@@ -29,6 +32,7 @@ def test_short_password_is_refused_and_nothing_changes(client, caplog):
     user = UserFactory()
     old_hash = user.password_hash
     client.post("/reset", data={"email": user.email})
+    deliver_emails()
     response = client.post(last_link(caplog), data={"password": "short", "confirm": "short"})
     assert response.status_code == 422
     assert b"at least 10 characters" in response.data
@@ -39,6 +43,7 @@ def test_short_password_is_refused_and_nothing_changes(client, caplog):
 def test_expired_reset_link_is_refused(app, client, caplog):
     user = UserFactory()
     client.post("/reset", data={"email": user.email})
+    deliver_emails()
     app.config["RESET_MAX_AGE"] = -1
     try:
         response = client.get(last_link(caplog))

@@ -7,7 +7,7 @@ import pytest
 from coalition.extensions import db
 from coalition.models.users import User
 from tests.factories import PASSWORD, CoordinatorFactory, OrganizationFactory, UserFactory
-from tests.mail import last_link
+from tests.mail import deliver_emails, last_link
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +46,7 @@ def test_invited_colleague_accepts_and_lands_signed_in(page, live_server, login,
     assert page.get_by_text("Invitation sent to newcomer@example.org.").is_visible()
     page.get_by_role("button", name="Sign out").click()
 
+    deliver_emails()  # what the worker does once the request committed
     page.goto(live_server + last_link(caplog))
     assert page.get_by_role("heading", name="Join Harbor").is_visible()
     page.get_by_label("New password").fill("a long enough password")

@@ -16,6 +16,7 @@ from coalition.security import sign
 from coalition.services.digests import CONFIRM_PURPOSE, unsubscribe_token
 from tests.conftest import count
 from tests.digests.conftest import FlakySmtp, World, run, subscribe
+from worker.jobs import deliver_due
 
 SETTINGS = {
     "frequency": "weekly",
@@ -136,6 +137,8 @@ def test_an_org_admin_adds_a_recipient_who_confirms_by_email(
     sub = db.session.scalar(sa.select(DigestSubscription))
     assert sub.email == "director@board.example.org" and sub.organization_id == world.harlem.id
     assert sub.confirmed_at is None and not sub.is_receiving
+    assert smtp.messages == []  # sent by the worker once the request committed
+    assert deliver_due(db.session) == 1
     assert [m["Subject"] for m in smtp.messages] == ["Confirm your Coalition digest subscription"]
     plain, _ = smtp.texts(smtp.messages[0])
     link = plain.split("http://coalition.test", 1)[1].split()[0]

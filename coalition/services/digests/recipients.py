@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSubscription
 from coalition.models.organizations import Organization
-from coalition.notify.mail import build_message, send_after_commit
+from coalition.notify.mail import build_message, queue_email
 from coalition.security import TokenError, sign, unsign
 from coalition.services.accounts import external_url, find_user, normalise_email
 from coalition.services.audit import audit
@@ -48,7 +48,7 @@ def add_recipient(
     _set_recipient(sub, actor, name, org, values)
     session.flush()
     audit(session, actor, "digest.recipient_added", sub, {"email": email, "name": name})
-    send_after_commit(session, confirmation_message(sub))
+    queue_email(session, confirmation_message(sub), "digest.confirmation_requested")
     return sub
 
 
