@@ -41,8 +41,8 @@ def test_a_graph_without_circles_has_none() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="circles remain: notify (delivery, emails, notifications, webhooks) and each "
-    "blueprint's __init__ with the views it imports; remove this mark once they are cut",
+    reason="circles remain: each blueprint's __init__ with the views it imports; "
+    "remove this mark once they are cut",
 )
 def test_no_import_cycle_between_modules_of_coalition() -> None:
     graph = grimp.build_graph("coalition", exclude_type_checking_imports=True, cache_dir=None)

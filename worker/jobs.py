@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -51,7 +51,7 @@ def _attempt(
     if not delivery.claim(session, model, row_id, now):
         return 0
     session.commit()
-    row: delivery.Delivery = session.get_one(model, row_id, populate_existing=True)
+    row = cast(delivery.Delivery, session.get_one(model, row_id, populate_existing=True))
     delivery.settle(session, row, delivery.attempt(send, row, now), now)
     session.commit()
     return 1
