@@ -240,3 +240,13 @@ def test_only_an_organization_or_a_coordinator_tags_its_listings(login, coordina
         == 200
     )
     assert coordinator.get("/impact/tags", query_string={"organization": "nope"}).status_code == 404
+
+
+def test_the_pages_and_the_pdf_speak_spanish(member, ledger):
+    spanish = {"Accept-Language": "es"}
+    page = member.get("/impact/organization", query_string=Q3, headers=spanish)
+    text = page.get_data(as_text=True)
+    assert "Impacto compartido: Bushwick Outreach" in text and "Mes a mes" in text
+    assert "Toda la coalición en este periodo" in text
+    pdf = member.get("/reports/impact.pdf", query_string=Q3, headers=spanish)
+    assert "insumos redistribuidos por un valor aproximado de" in pdf_text(pdf.data)

@@ -13,9 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from coalition.auth import actor, is_coordinator
 from coalition.extensions import db
+from coalition.i18n import N_
 from coalition.models.catalog import Category
 from coalition.models.organizations import Organization
 from coalition.services.impact import TIMEZONE, Scope, Wording
@@ -54,7 +56,7 @@ class Report:
     def title(self) -> str:
         """The report's title, in its wording."""
         who = self.organization.name if self.organization else coalition_description(self.neutral)
-        return f"Shared impact: {who}"
+        return gettext("Shared impact: %(who)s", who=who)
 
     @property
     def period_label(self) -> str:
@@ -80,12 +82,12 @@ class Report:
 def coalition_description(neutral: bool) -> str:
     """How the coalition describes itself, or its neutral label."""
     key = "COALITION_NEUTRAL_DESCRIPTION" if neutral else "COALITION_DESCRIPTION"
-    return str(current_app.config.get(key) or DESCRIPTIONS[neutral])
+    return str(current_app.config.get(key) or gettext(DESCRIPTIONS[neutral]))
 
 
 DESCRIPTIONS = {
-    False: "a coalition of harm-reduction organizations",
-    True: "a coalition of health programs",
+    False: N_("a coalition of harm-reduction organizations"),
+    True: N_("a coalition of health programs"),
 }
 
 
@@ -122,7 +124,7 @@ def quick_periods(now: date | None = None) -> list[tuple[str, date, date]]:
         (f"Q{(last_end.month - 1) // 3 + 1} {last_end.year}", last_start, last_end),
         (f"{now.year}", date(now.year, 1, 1), now),
         (f"{now.year - 1}", date(now.year - 1, 1, 1), date(now.year - 1, 12, 31)),
-        ("Last 12 months", start12, now),
+        (N_("Last 12 months"), start12, now),
     ]
 
 

@@ -10,9 +10,11 @@ from functools import lru_cache
 from typing import Any
 
 import pygal
+from flask_babel import gettext
 from markupsafe import Markup
 from pygal.style import Style
 
+from coalition.i18n import N_
 from coalition.security_headers import csp_nonce
 from coalition.services.impact import Figures
 
@@ -102,26 +104,26 @@ def monthly(figures: Figures) -> Chart:
     """Units and staff hours shared, month by month."""
     labels = tuple(m.month for m in figures.months)
     series = (
-        ("Units", tuple(m.units for m in figures.months)),
-        ("Staff hours", tuple(m.hours for m in figures.months)),
+        (gettext("Units"), tuple(m.units for m in figures.months)),
+        (gettext("Staff hours"), tuple(m.hours for m in figures.months)),
     )
-    return Chart("Shared per month", _svg("bar", labels, series))
+    return Chart(N_("Shared per month"), _svg("bar", labels, series))
 
 
 def categories(figures: Figures) -> Chart:
     """Each category's share of the units shared."""
     series = tuple((c.label, (c.quantity,)) for c in figures.supplies)
-    return Chart("Units shared by category", _svg("pie", (), series))
+    return Chart(N_("Units shared by category"), _svg("pie", (), series))
 
 
 def boroughs(figures: Figures) -> Chart:
     """Transfers each borough's organizations gave and received."""
     labels = tuple(b.name for b in figures.boroughs)
     series = (
-        ("Gave", tuple(b.gave_transfers for b in figures.boroughs)),
-        ("Received", tuple(b.received_transfers for b in figures.boroughs)),
+        (gettext("Gave"), tuple(b.gave_transfers for b in figures.boroughs)),
+        (gettext("Received"), tuple(b.received_transfers for b in figures.boroughs)),
     )
-    return Chart("Transfers by borough", _svg("hbar", labels, series))
+    return Chart(N_("Transfers by borough"), _svg("hbar", labels, series))
 
 
 def all_charts(figures: Figures) -> dict[str, Chart]:

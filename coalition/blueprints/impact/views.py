@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
@@ -205,7 +206,7 @@ def _parse_tags(text: str) -> tuple[list[str], str | None]:
     tags = [impact.normalize_tag(t) for t in text.split(";")]
     too_long = [t for t in text.split(";") if len(" ".join(t.split())) > impact.TAG_MAX]
     if too_long:
-        return [], f"each tag may have at most {impact.TAG_MAX} characters"
+        return [], gettext("each tag may have at most %(n)s characters", n=impact.TAG_MAX)
     return [t for t in tags if t], None
 
 
@@ -224,7 +225,7 @@ def tags_page() -> Any:
             for listing in listings:
                 impact.set_listing_tags(db.session, listing, parsed[listing.id][0])
             db.session.commit()
-            flash("Tags saved.", "success")
+            flash(gettext("Tags saved."), "success")
             return redirect(request.full_path.rstrip("?"))
     current = {
         listing.id: "; ".join(impact.listing_tags(db.session, listing.id)) for listing in listings
