@@ -22,6 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from coalition.backoff import Backoff
+from coalition.leases import claim_row, lease_until
 from coalition.models.notifications import (
     DUE_STATES,
     DeliveryState,
@@ -48,9 +50,8 @@ def setting(name: str) -> Any:
 
 def backoff(attempts: int) -> timedelta:
     """Wait after the n-th failed attempt: base, 2 base, 4 base … up to the cap."""
-    base = float(setting("NOTIFY_RETRY_BASE"))
-    cap = float(setting("NOTIFY_RETRY_MAX"))
-    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+    retry = Backoff(float(setting("NOTIFY_RETRY_BASE")), float(setting("NOTIFY_RETRY_MAX")))
+    return retry.delay(attempts)
 
 
 def senders(mailer: Mailer) -> dict[DeliveryModel, Sender]:
@@ -75,19 +76,14 @@ def due_ids(session: Session, model: DeliveryModel, now: datetime, limit: int) -
 
 def claim(session: Session, model: DeliveryModel, row_id: int, now: datetime) -> bool:
     """Take a due row for sending; False when another worker took it or it is not due."""
-    lease = timedelta(seconds=float(setting("NOTIFY_CLAIM_SECONDS")))
-    result = session.execute(
-        sa.update(model)
-        .where(model.id == row_id, model.state.in_(DUE_STATES), model.next_attempt_at <= now)
-        .values(
-            state=DeliveryState.SENDING,
-            attempts=model.attempts + 1,
-            claimed_until=now + lease,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    due = sa.and_(model.id == row_id, model.state.in_(DUE_STATES), model.next_attempt_at <= now)
+    values = {
+        model.state: DeliveryState.SENDING,
+        model.attempts: model.attempts + 1,
+        model.claimed_until: lease_until(now, float(setting("NOTIFY_CLAIM_SECONDS"))),
+        model.updated_at: now,
+    }
+    return claim_row(session, model, due, values)
 
 
 def attempt(send: Sender, row: Delivery, now: datetime) -> Outcome:

@@ -239,6 +239,11 @@ def test_retries_give_up_after_the_maximum_attempts(
     assert (send.state, send.attempts, smtp.refused) == (SendState.FAILED, 3, 3)
 
 
+def no_on_conflict(session: Any, entity: Any) -> Any:
+    """What `coalition.database.insert_or_ignore` does on a database without ON CONFLICT."""
+    raise NotImplementedError("no ON CONFLICT here")
+
+
 def test_inserting_an_existing_period_again_is_skipped_on_any_database(
     busy_world: tuple[World, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -246,7 +251,7 @@ def test_inserting_an_existing_period_again_is_skipped_on_any_database(
     rows = service.due_rows(db.session, now, force=True)
     assert service.insert_sends(db.session, rows, now) == rows
     assert service.insert_sends(db.session, rows, now) == []  # ON CONFLICT DO NOTHING
-    monkeypatch.setattr(scheduling, "_dialect_insert", lambda session: None)
+    monkeypatch.setattr(scheduling, "insert_or_ignore", no_on_conflict)
     assert service.insert_sends(db.session, rows, now) == []  # IntegrityError, row by row
     first = rows[0].subscription_id
     db.session.execute(sa.delete(DigestSend).where(DigestSend.subscription_id == first))

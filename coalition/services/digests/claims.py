@@ -5,7 +5,6 @@ claimable again."""
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
@@ -13,6 +12,8 @@ from typing import Any, Protocol, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from coalition.backoff import Backoff
+from coalition.leases import claim_rows, extend_lease, lease_until, new_token
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSend, SendState
 from coalition.services.audit import audit
@@ -45,50 +46,23 @@ class Claim:
 
 
 def claim_batch(session: Session, now: datetime, limit: int, lease_seconds: float) -> Claim:
-    """Move up to `limit` claimable rows to sending under a new token (conditional UPDATE).
-
-    PostgreSQL locks the candidates first (`FOR UPDATE SKIP LOCKED`, so workers take
-    different rows); the UPDATE re-checks the state, which is what holds on SQLite.
-    """
-    token = uuid.uuid4().hex
-    lease_until = now + timedelta(seconds=lease_seconds)
-    candidates = session.scalars(
-        sa.select(DigestSend.id)
-        .where(claimable(now))
-        .order_by(DigestSend.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    if not candidates:
-        return Claim(token, [], lease_until)
-    session.execute(
-        SENDS.update()
-        .where(SENDS.c.id.in_(candidates), claimable(now))
-        .values(
-            state=SendState.SENDING,
-            claim_token=token,
-            lease_expires_at=lease_until,
-            updated_at=now,
-        )
-    )
-    ids = session.scalars(
-        sa.select(DigestSend.id).where(DigestSend.claim_token == token).order_by(DigestSend.id)
-    ).all()
-    return Claim(token, list(ids), lease_until)
+    """Move up to `limit` claimable rows to sending under a new token (`coalition.leases`)."""
+    token, until = new_token(), lease_until(now, lease_seconds)
+    values = {
+        DigestSend.state: SendState.SENDING,
+        DigestSend.claim_token: token,
+        DigestSend.lease_expires_at: until,
+        DigestSend.updated_at: now,
+    }
+    ids = claim_rows(session, DigestSend.id, claimable(now), values, limit=limit)
+    return Claim(token, ids, until)
 
 
 def extend_claim(session: Session, claim: Claim, now: datetime, lease_seconds: float) -> None:
     """Keep the rows of a long batch ours."""
-    claim.lease_until = now + timedelta(seconds=lease_seconds)
-    session.execute(
-        sa.update(DigestSend)
-        .where(DigestSend.claim_token == claim.token, DigestSend.state == SendState.SENDING)
-        .values(lease_expires_at=claim.lease_until)
-        .execution_options(synchronize_session=False)
-    )
-
-
-# ---------------------------------------------------------------- outcomes
+    claim.lease_until = lease_until(now, lease_seconds)
+    held = sa.and_(DigestSend.claim_token == claim.token, DigestSend.state == SendState.SENDING)
+    extend_lease(session, DigestSend.lease_expires_at, held, claim.lease_until)
 
 
 def _finish(session: Session, send_id: int, token: str, **values: Any) -> bool:
@@ -164,8 +138,8 @@ def mark_skipped(session: Session, send: SendRef, token: str, now: datetime) -> 
 
 def backoff(attempts: int) -> float:
     """Seconds before attempt number `attempts + 1`: base × 2^(attempts−1), capped."""
-    delay = float(setting("DIGEST_RETRY_BASE")) * 2 ** max(attempts - 1, 0)
-    return min(delay, float(setting("DIGEST_RETRY_MAX")))
+    retry = Backoff(float(setting("DIGEST_RETRY_BASE")), float(setting("DIGEST_RETRY_MAX")))
+    return retry.seconds(attempts)
 
 
 def mark_retry(

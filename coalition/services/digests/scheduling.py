@@ -3,7 +3,6 @@ unique key, so any number of schedulers insert it at most once and fix its windo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from coalition.database import insert_or_ignore
 from coalition.events import names
 from coalition.events.outbox import emit
 from coalition.models.digests import DigestSend, DigestSubscription, SendState
@@ -134,11 +134,11 @@ def insert_sends(session: Session, rows: list[DueRow], now: datetime) -> list[Du
     ]
     if not values:
         return []
-    insert = _dialect_insert(session)
-    if insert is None:
+    try:
+        statement = insert_or_ignore(session, DigestSend)
+    except NotImplementedError:  # a database without ON CONFLICT
         keys = _insert_one_by_one(session, values)
     else:
-        statement = insert(DigestSend).on_conflict_do_nothing()
         returning = statement.returning(DigestSend.subscription_id, DigestSend.period_key)
         keys = {(r[0], r[1]) for r in session.execute(returning, values)}
     return [r for r in rows if (r.subscription_id, r.period_key) in keys]
@@ -158,20 +158,6 @@ def _advance(session: Session, rows: list[DueRow]) -> None:
         .values(last_period_end=sa.bindparam("end"))
     )
     session.execute(statement, [{"sub_id": r.subscription_id, "end": r.period_end} for r in rows])
-
-
-def _dialect_insert(session: Session) -> Callable[..., Any] | None:
-    """INSERT … ON CONFLICT DO NOTHING where the database has it."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-
-        return insert
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert
-    return None
 
 
 def _insert_one_by_one(session: Session, values: list[dict[str, Any]]) -> set[tuple[int, str]]:
