@@ -127,7 +127,7 @@ def timeline(match: Any) -> list[Step]:
     """Proposed → approved → accepted by each side → handed off → received."""
     steps = [
         (gettext("Proposed by the matcher"), match.created_at),
-        (gettext("Approved by a coordinator"), match.decided_at if _approved(match) else None),
+        (gettext("Approved by a coordinator"), _approved_at(match)),
         (gettext("Accepted by the giving organization"), match.offer_accepted_at),
         (gettext("Accepted by the receiving organization"), match.request_accepted_at),
         (gettext("Handed off by the giver"), match.handed_off_at),
@@ -141,9 +141,16 @@ def timeline(match: Any) -> list[Step]:
     ]
 
 
-def _approved(match: Any) -> bool:
-    """A decision that let the match go on (a rejection is a decision too)."""
-    return match.decided_at is not None and match.state.value != "rejected"
+APPROVED_OR_LATER = {"approved", "accepted", "handed_off", "fulfilled"}
+
+
+def _approved_at(match: Any) -> datetime | None:
+    """When a coordinator (or a rule) let the match go on; a rejection is not an approval."""
+    if match.state.value in APPROVED_OR_LATER:
+        return match.decided_at or match.updated_at
+    if match.state.value == "rejected":
+        return None
+    return match.decided_at
 
 
 def waiting_for(view: dict[str, Any]) -> str:

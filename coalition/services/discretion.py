@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from coalition.actors import Actor
 from coalition.models.listings import Listing
 from coalition.models.matches import Match
@@ -54,13 +56,17 @@ def sees_names(match: Match, listing: Listing, viewer: Viewer) -> bool:
 def distance_phrase(distance_km: float) -> str:
     """'8 km away', 'less than 1 km away'."""
     if distance_km < 1:
-        return "less than 1 km away"
-    return f"{round(distance_km):.0f} km away"
+        return gettext("less than 1 km away")
+    return gettext("%(km)s km away", km=f"{round(distance_km):.0f}")
 
 
 def anonymous(org: Organization, distance_km: float) -> str:
     """The only description of a counterpart before approval."""
-    return f"a member organization in {org.area}, {distance_phrase(distance_km)}"
+    return gettext(
+        "a member organization in %(area)s, %(distance)s",
+        area=org.area,
+        distance=distance_phrase(distance_km),
+    )
 
 
 def organization_view(org: Organization) -> dict[str, Any]:

@@ -12,7 +12,12 @@ from coalition.extensions import db
 from coalition.matching.geo import haversine_km
 from coalition.models.audit import AuditEntry
 from coalition.models.events import DeadLetter, JobLease
-from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing
+from coalition.models.listings import (
+    ACTIVE_STATUSES,
+    CHANGEABLE_STATUSES,
+    Direction,
+    Listing,
+)
 from coalition.models.matches import OPEN_STATES, Match
 from coalition.models.organizations import Organization
 from coalition.services import match_lifecycle as lifecycle
@@ -40,7 +45,7 @@ def open_listings(org: Organization) -> list[Listing]:
     return list(
         db.session.scalars(
             sa.select(Listing)
-            .where(Listing.organization_id == org.id, Listing.status.in_(ACTIVE_STATUSES))
+            .where(Listing.organization_id == org.id, Listing.status.in_(CHANGEABLE_STATUSES))
             .order_by(Listing.created_at.desc())
             .limit(SHOWN * 2)
         )
