@@ -57,7 +57,7 @@ def distance_phrase(distance_km: float) -> str:
     """'8 km away', 'less than 1 km away'."""
     if distance_km < 1:
         return gettext("less than 1 km away")
-    return gettext("%(km)s km away", km=f"{round(distance_km):.0f}")
+    return gettext("%(km)s km away", km=round(distance_km))
 
 
 def anonymous(org: Organization, distance_km: float) -> str:
