@@ -73,6 +73,31 @@ def since(moment: datetime | None) -> str:
     return format_timedelta(datetime.now(UTC) - moment)
 
 
+def audit_summary(changes: dict[str, Any] | None) -> str:
+    """An audit entry's changes in words: "quantity 240 → 200; notes changed"."""
+    return "; ".join(_change(field, value) for field, value in (changes or {}).items())
+
+
+def _change(field: str, value: Any) -> str:
+    """One field's change; long or structured values only say that they changed."""
+    name = field.replace("_", " ")
+    if isinstance(value, list) and len(value) == 2 and all(_short(v) for v in value):
+        return f"{name} {_shown(value[0])} → {_shown(value[1])}"
+    if isinstance(value, list) and len(value) == 2:
+        return gettext("%(field)s changed", field=name)
+    return f"{name}: {_shown(value)}" if _short(value) else gettext("%(field)s set", field=name)
+
+
+def _short(value: Any) -> bool:
+    """Scalars short enough to show in a line."""
+    return value is None or isinstance(value, int | float | bool) or len(str(value)) <= 40
+
+
+def _shown(value: Any) -> str:
+    """A value as a person reads it."""
+    return "—" if value in (None, "", []) else str(value)
+
+
 def _allowed(who: str) -> bool:
     """Whether a nav entry meant for `who` shows for the current person."""
     if who == "coordinator":
@@ -109,4 +134,9 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
     "today": today,
     "explain": story.explanation_sentences,
 }
-TEMPLATE_FILTERS: dict[str, Any] = {"label": label, "tr": translated, "since": since}
+TEMPLATE_FILTERS: dict[str, Any] = {
+    "label": label,
+    "tr": translated,
+    "since": since,
+    "audit_summary": audit_summary,
+}

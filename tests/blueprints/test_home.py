@@ -35,3 +35,19 @@ def test_a_coordinator_sees_the_queue_and_unmet_requests(login):
     assert "Propuestas por revisar" in html and "propuesta espera" in html
     assert "Solicitudes sin cubrir" in html
     assert f"{pair.coordinator.name}" in html
+
+
+def test_audit_entries_read_as_changes(login):
+    from coalition.services.audit import audit
+
+    pair = make_pair()
+    audit(
+        db.session,
+        pair.coordinator,
+        "listing.updated",
+        pair.offer,
+        {"quantity": [240, 200], "notes": ["a" * 60, "b" * 60]},
+    )
+    db.session.commit()
+    html = html_of(login(pair.coordinator).get("/coordinator/audit"))
+    assert "quantity 240 → 200; notes changed" in html
