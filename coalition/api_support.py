@@ -1,14 +1,16 @@
-"""Helpers shared by the JSON API blueprints: authentication and errors."""
+"""Helpers shared by the JSON API blueprints: authentication, errors and their documentation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from http import HTTPStatus
 from typing import Any, TypeVar, cast
 
 from flask import request
 from flask_login import current_user
-from flask_smorest import abort
+from flask_smorest import Blueprint, abort
+from marshmallow import validate
 
 from coalition.auth import authenticated_by_token, is_coordinator
 from coalition.extensions import csrf
@@ -42,3 +44,19 @@ def api_coordinator_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def document_errors(blp: Blueprint, *codes: HTTPStatus) -> Callable[[F], F]:
+    """Document the error statuses a view may answer with."""
+
+    def decorator(view: F) -> F:
+        for code in codes:
+            view = blp.alt_response(int(code), response=code.name)(view)
+        return view
+
+    return decorator
+
+
+def one_of(enum_cls: Any) -> validate.OneOf:
+    """Accept one of an enum's values."""
+    return validate.OneOf([member.value for member in enum_cls])

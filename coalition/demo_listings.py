@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from coalition.models.organizations import Organization
 from coalition.models.users import OrgRole, User
 from coalition.services import listings as service
-from coalition.services.listings_schemas import CREATE_SCHEMAS
+from coalition.services.listing_input import CREATE_SCHEMAS
 from coalition.sessions import Session
 
 NEW_YORK = ZoneInfo("America/New_York")

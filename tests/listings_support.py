@@ -22,7 +22,7 @@ from coalition.models import (
 from coalition.models.listings import Direction
 from coalition.services import listings as service
 from coalition.services.accounts import issue_api_token
-from coalition.services.listings_schemas import CREATE_SCHEMAS
+from coalition.services.listing_input import CREATE_SCHEMAS
 from tests.factories import (
     CoordinatorFactory,
     OrgAdminFactory,

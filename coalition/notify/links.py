@@ -18,4 +18,4 @@ def match_path(match_id: int) -> str:
 
 def preferences_path() -> str:
     """The path of the notification preferences page."""
-    return str(current_app.url_map.bind("localhost").build("matches.preferences", {}))
+    return str(current_app.url_map.bind("localhost").build("notifications.preferences", {}))

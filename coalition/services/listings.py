@@ -3,7 +3,7 @@
 Every change bumps the listing's version, keeps a revision snapshot, records the
 `offer.*` / `request.*` event in the outbox and writes the audit log, all in the caller's
 transaction (flush, never commit). `data` is input already loaded by a create or update
-schema of `coalition.services.listings_schemas`.
+schema of `coalition.services.listing_input`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from coalition.models.listings import (
 from coalition.models.organizations import Organization
 from coalition.services.audit import audit, diff
 from coalition.services.errors import ServiceError
-from coalition.services.listings_schemas import rule_errors
+from coalition.services.listing_input import rule_errors
 from coalition.sessions import Session
 
 COLUMN_FIELDS = (

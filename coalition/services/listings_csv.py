@@ -20,9 +20,9 @@ from marshmallow import ValidationError
 from coalition.actors import Actor
 from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization
+from coalition.services.listing_input import OfferCreateSchema, load_errors
 from coalition.services.listings import ListingInvalid, acting_organization, post_listing
 from coalition.services.listings import prepare_listing as _prepare
-from coalition.services.listings_schemas import OfferCreateSchema, load_errors
 from coalition.sessions import Session
 
 IMPORT_COLUMNS = (

@@ -16,7 +16,7 @@ from coalition.models import AuditEntry, Listing, OutboxEvent
 from coalition.models.listings import Direction, ListingStatus, Visibility
 from coalition.services import listings as service
 from coalition.services.errors import ServiceError
-from coalition.services.listings_schemas import (
+from coalition.services.listing_input import (
     CREATE_SCHEMAS,
     OfferCreateSchema,
     RequestCreateSchema,

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coalition.blueprints.orgs.forms import timezone_choices
+from coalition.blueprints.organizations.forms import timezone_choices
 from coalition.models.catalog import Category, Kind
 from coalition.models.digests import DigestFrequency, DigestScope
 from coalition.models.organizations import Organization

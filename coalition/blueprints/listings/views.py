@@ -33,13 +33,13 @@ from coalition.models.organizations import Organization, OrgStatus
 from coalition.services import catalog
 from coalition.services import listings as service
 from coalition.services.errors import ServiceError
+from coalition.services.listing_input import CREATE_SCHEMAS, UPDATE_SCHEMAS, load_errors
 from coalition.services.listings_csv import (
     IMPORT_COLUMNS,
     ImportFailed,
     export_csv,
     import_offers,
 )
-from coalition.services.listings_schemas import CREATE_SCHEMAS, UPDATE_SCHEMAS, load_errors
 
 PAGE_SIZE = 50
 MAX_BROWSE = 2000

@@ -1,9 +1,9 @@
-"""Forms for deciding matches, auto-approval rules and webhook settings."""
+"""Forms for deciding matches and for auto-approval rules."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, URLField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from coalition.models.catalog import Kind
@@ -29,10 +29,6 @@ class ReasonForm(FlaskForm):
     reason = StringField("Reason (optional)", validators=[Optional(), Length(max=MAX_REASON)])
 
 
-class ActionForm(FlaskForm):
-    """A bare action button (only the CSRF token)."""
-
-
 class RuleForm(FlaskForm):
     """An auto-approval rule."""
 
@@ -42,11 +38,3 @@ class RuleForm(FlaskForm):
         "Up to (units or hours)",
         validators=[DataRequired("Enter a quantity."), NumberRange(min=1, max=1_000_000)],
     )
-
-
-class WebhookForm(FlaskForm):
-    """An organization's webhook."""
-
-    url = URLField("Webhook URL", validators=[DataRequired("Enter a URL."), Length(max=500)])
-    active = BooleanField("Send events to this URL", default=True)
-    rotate = BooleanField("Make a new secret")

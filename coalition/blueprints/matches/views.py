@@ -12,8 +12,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from coalition.auth import actor, coordinator_required
+from coalition.blueprints.forms import ActionForm
 from coalition.blueprints.matches import bp
-from coalition.blueprints.matches.forms import ActionForm, ReasonForm, RejectForm, RuleForm
+from coalition.blueprints.matches.forms import ReasonForm, RejectForm, RuleForm
 from coalition.extensions import db
 from coalition.labels import label
 from coalition.models.catalog import Category, Kind

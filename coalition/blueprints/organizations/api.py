@@ -10,8 +10,8 @@ from flask_smorest import abort
 
 from coalition.api_support import api_login_required
 from coalition.auth import is_coordinator
-from coalition.blueprints.organizations_api import blp
-from coalition.blueprints.organizations_api.schemas import (
+from coalition.blueprints.organizations import blp
+from coalition.blueprints.organizations.schemas import (
     OrganizationContactSchema,
     OrganizationSchema,
 )

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from coalition.blueprints.matches import bp
-from coalition.blueprints.matches.forms import ActionForm, WebhookForm
+from coalition.blueprints.forms import ActionForm
+from coalition.blueprints.notifications import bp
+from coalition.blueprints.notifications.forms import WebhookForm
 from coalition.extensions import db
 from coalition.models.notifications import Notification, WebhookDelivery
 from coalition.models.organizations import Organization
@@ -52,7 +53,7 @@ def notification_list() -> Any:
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(LIST_LIMIT)
     ).all()
-    return render_template("matches/notifications.html", rows=rows, form=ActionForm())
+    return render_template("notifications/notifications.html", rows=rows, form=ActionForm())
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -66,7 +67,7 @@ def read_notification(notification_id: int) -> Any:
         abort(404)
     notifications.mark_read(db.session, row.user_id, row.id)
     db.session.commit()
-    return redirect(row.link or url_for("matches.notification_list"))
+    return redirect(row.link or url_for("notifications.notification_list"))
 
 
 @bp.post("/notifications/read-all")
@@ -78,7 +79,7 @@ def read_all() -> Any:
     marked = notifications.mark_read(db.session, _person().id)
     db.session.commit()
     flash(f"Marked {marked} notification(s) as read.", "info")
-    return redirect(url_for("matches.notification_list"))
+    return redirect(url_for("notifications.notification_list"))
 
 
 @bp.route("/notifications/preferences", methods=["GET", "POST"])
@@ -96,9 +97,9 @@ def preferences() -> Any:
             audit(db.session, user, "user.email_preferences", user, changes)
         db.session.commit()
         flash("Email preferences saved.", "success")
-        return redirect(url_for("matches.preferences"))
+        return redirect(url_for("notifications.preferences"))
     return render_template(
-        "matches/preferences.html",
+        "notifications/preferences.html",
         choices=notifications.email_choices(db.session, user.id),
         labels=notifications.EVENT_LABELS,
         form=form,
@@ -135,7 +136,7 @@ def _render_webhook(org: Organization, form: WebhookForm, status: int = 200) -> 
             .order_by(WebhookDelivery.id.desc())
             .limit(LOG_LIMIT)
         ).all()
-    page = render_template("matches/webhook.html", org=org, hook=hook, form=form, log=log)
+    page = render_template("notifications/webhook.html", org=org, hook=hook, form=form, log=log)
     return page, status
 
 
@@ -156,4 +157,4 @@ def save_webhook() -> Any:
         return _render_webhook(org, form, exc.status)
     db.session.commit()
     flash("Webhook saved.", "success")
-    return redirect(url_for("matches.webhook"))
+    return redirect(url_for("notifications.webhook"))

@@ -1,4 +1,4 @@
-"""Offers and requests over JSON: list, create, read, update, withdraw; and the catalog."""
+"""Offers and requests over JSON: list, create, read, update, withdraw."""
 
 from __future__ import annotations
 
@@ -8,52 +8,17 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields, validate
 
-from coalition.api_support import api_login_required
+from coalition.api_support import api_login_required, document_errors
 from coalition.auth import actor
-from coalition.blueprints.listings_api import categories_blp, offers_blp, requests_blp
+from coalition.blueprints.listings import offers_blp, requests_blp
+from coalition.blueprints.listings.schemas import OUTPUT_SCHEMAS, QUERY_SCHEMAS
 from coalition.extensions import db
-from coalition.models.catalog import Kind
-from coalition.models.listings import Direction, Listing, ListingStatus, Urgency
-from coalition.services import catalog
+from coalition.models.listings import Direction, Listing
 from coalition.services import listings as service
 from coalition.services.errors import ServiceError
-from coalition.services.listings_schemas import (
-    CREATE_SCHEMAS,
-    OUTPUT_SCHEMAS,
-    UPDATE_SCHEMAS,
-    CategorySchema,
-)
+from coalition.services.listing_input import CREATE_SCHEMAS, UPDATE_SCHEMAS
 
-
-def _one_of(enum_cls: Any) -> validate.OneOf:
-    """Accept one of an enum's values."""
-    return validate.OneOf([member.value for member in enum_cls])
-
-
-class ListingQuerySchema(Schema):
-    """Filters for listing offers."""
-
-    kind = fields.String(validate=_one_of(Kind))
-    category = fields.String(metadata={"description": "category slug"})
-    status = fields.String(validate=_one_of(ListingStatus))
-    org = fields.String(metadata={"description": "organization slug"})
-
-
-class RequestQuerySchema(ListingQuerySchema):
-    """Filters for listing requests."""
-
-    urgency = fields.String(validate=_one_of(Urgency))
-
-
-class CategoryQuerySchema(Schema):
-    """Filters for the catalog."""
-
-    kind = fields.String(validate=_one_of(Kind))
-
-
-QUERY_SCHEMAS = {Direction.OFFER: ListingQuerySchema, Direction.REQUEST: RequestQuerySchema}
 ERRORS = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
 
 
@@ -63,17 +28,6 @@ def fail(error: ServiceError) -> NoReturn:
     if errors is None and error.field:
         errors = {error.field: [error.message]}
     abort(error.status, message=error.message, errors=errors or {})
-
-
-def _document_errors(blp: Blueprint, codes: tuple[HTTPStatus, ...]) -> Any:
-    """Document the error statuses a view may answer with."""
-
-    def decorator(view: Any) -> Any:
-        for code in codes:
-            view = blp.alt_response(int(code), response=code.name)(view)
-        return view
-
-    return decorator
 
 
 def _find(listing_id: int, direction: Direction) -> Listing:
@@ -114,14 +68,14 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
         @blp.arguments(QUERY_SCHEMAS[direction], location="query")
         @blp.response(200, out_schema(many=True))
         @blp.paginate(page_size=50, max_page_size=200)
-        @_document_errors(blp, ERRORS[:1])
+        @document_errors(blp, HTTPStatus.UNAUTHORIZED)
         def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
             """List the listings you may see, newest first (filters narrow them)."""
             return _list(direction, args, pagination_parameters)
 
         @blp.arguments(CREATE_SCHEMAS[direction])
         @blp.response(201, out_schema)
-        @_document_errors(blp, ERRORS)
+        @document_errors(blp, *ERRORS)
         def post(self, data: dict[str, Any]) -> Any:
             """Post a new listing for your organization (coordinators name `org`)."""
             try:
@@ -139,14 +93,14 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
         decorators = [api_login_required]
 
         @blp.response(200, out_schema)
-        @_document_errors(blp, (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND))
+        @document_errors(blp, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
         def get(self, listing_id: int) -> Any:
             """Read one listing."""
             return _find(listing_id, direction)
 
         @blp.arguments(UPDATE_SCHEMAS[direction])
         @blp.response(200, out_schema)
-        @_document_errors(blp, ERRORS)
+        @document_errors(blp, *ERRORS)
         def patch(self, data: dict[str, Any], listing_id: int) -> Any:
             """Change some fields; the quantity cannot drop below what is reserved."""
             listing = _find(listing_id, direction)
@@ -158,7 +112,7 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
             return listing
 
         @blp.response(200, out_schema)
-        @_document_errors(blp, ERRORS)
+        @document_errors(blp, *ERRORS)
         def delete(self, listing_id: int) -> Any:
             """Withdraw the listing; it stays in the history with status `withdrawn`."""
             listing = _find(listing_id, direction)
@@ -175,17 +129,3 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
 
 register_listing_resource(offers_blp, Direction.OFFER)
 register_listing_resource(requests_blp, Direction.REQUEST)
-
-
-@categories_blp.route("")
-class Categories(MethodView):
-    """The active categories."""
-
-    decorators = [api_login_required]
-
-    @categories_blp.arguments(CategoryQuerySchema, location="query")
-    @categories_blp.response(200, CategorySchema(many=True))
-    @_document_errors(categories_blp, ERRORS[:1])
-    def get(self, args: dict[str, Any]) -> Any:
-        """List the active categories with their unit and labels."""
-        return catalog.all_categories(db.session, args.get("kind"))

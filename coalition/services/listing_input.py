@@ -1,9 +1,9 @@
-"""Marshmallow schemas for listings, shared by the API, the web forms and the CSV import.
+"""The input of a listing, shared by the API, the web forms and the CSV import.
 
 Input schemas (`OfferCreateSchema`, `OfferUpdateSchema`, …) check each field and, on create,
-the rules between fields; output schemas (`OfferSchema`, `RequestSchema`) describe what the
-API returns. The rules between fields live in `rule_errors` so that an update can check the
-listing as it will be once the change is applied.
+the rules between fields. The rules between fields live in `rule_errors` so that an update
+can check the listing as it will be once the change is applied. What the API returns is
+described in `coalition.blueprints.listings.schemas`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import re
 from datetime import date
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from coalition.extensions import db
 from coalition.models.catalog import Category, Kind
-from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
+from coalition.models.listings import Direction, Urgency, Visibility
 from coalition.services.catalog import category_by_slug
 
 POSITIVE_INTEGER = "must be a positive integer"
@@ -275,85 +275,3 @@ def load_errors(error: ValidationError) -> dict[str, list[str]]:
 
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
     return flatten_errors(messages)
-
-
-# ---------------------------------------------------------------- output
-
-
-class WindowOutSchema(Schema):
-    """An availability window as stored: ISO-8601 with a UTC offset."""
-
-    start = fields.String(required=True, metadata={"format": "date-time"})
-    end = fields.String(required=True, metadata={"format": "date-time"})
-
-
-KIND_ONLY = {
-    Kind.SUPPLY.value: set(SUPPLY_FIELDS),
-    Kind.STAFFING.value: set(STAFFING_FIELDS),
-}
-
-
-class ListingSchema(Schema):
-    """A listing as the API returns it; fields of the other kind are left out."""
-
-    id = fields.Integer(required=True)
-    org = fields.String(required=True, attribute="organization.slug")
-    kind = fields.Enum(Kind, by_value=True, required=True)
-    category = fields.String(required=True, attribute="category.slug")
-    unit = fields.String(required=True)
-    quantity = fields.Integer(required=True)
-    reserved = fields.Integer(required=True)
-    fulfilled = fields.Integer(required=True)
-    available = fields.Integer(required=True)
-    status = fields.Enum(ListingStatus, by_value=True, required=True)
-    lat = fields.Float(required=True)
-    lon = fields.Float(required=True)
-    max_distance_km = fields.Float(required=True)
-    notes = fields.String(required=True)
-    visibility = fields.Enum(Visibility, by_value=True, required=True)
-    credentials = fields.List(fields.String())
-    languages = fields.List(fields.String())
-    remote_ok = fields.Boolean()
-    windows = fields.List(fields.Nested(WindowOutSchema))
-    version = fields.Integer(required=True)
-    created_at = fields.AwareDateTime(required=True)
-    updated_at = fields.AwareDateTime(required=True)
-    withdrawn_at = fields.AwareDateTime(required=True, allow_none=True)
-
-    @post_dump
-    def _drop_other_kind(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Supply listings carry no staffing fields and the other way round."""
-        other = KIND_ONLY[Kind.STAFFING.value if data["kind"] == "supply" else "supply"]
-        return {k: v for k, v in data.items() if k not in other}
-
-
-class OfferSchema(ListingSchema):
-    """An offer: what an organization can give."""
-
-    expires_on = fields.Date(allow_none=True)
-
-
-class RequestSchema(ListingSchema):
-    """A request: what an organization needs, and how urgently."""
-
-    need_by = fields.Date(allow_none=True)
-    urgency = fields.Enum(Urgency, by_value=True, required=True)
-    accepts_expired = fields.Boolean()
-
-
-OUTPUT_SCHEMAS: dict[Direction, type[ListingSchema]] = {
-    Direction.OFFER: OfferSchema,
-    Direction.REQUEST: RequestSchema,
-}
-
-
-class CategorySchema(Schema):
-    """A category of the catalog."""
-
-    slug = fields.String(required=True)
-    kind = fields.Enum(Kind, by_value=True, required=True)
-    unit = fields.String(required=True)
-    plain_label = fields.String(required=True)
-    neutral_label = fields.String(required=True)
-    credentials = fields.List(fields.String(), required=True)
-    active = fields.Boolean(required=True)

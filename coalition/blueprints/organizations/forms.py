@@ -1,4 +1,4 @@
-"""Forms for an organization's people and settings."""
+"""Forms for an organization's people, settings and API tokens."""
 
 from zoneinfo import available_timezones
 
@@ -51,3 +51,12 @@ class OrgSettingsForm(FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()
+
+
+class TokenForm(FlaskForm):
+    """A label to recognise the token by."""
+
+    label = StringField(
+        "Label",
+        validators=[DataRequired(message="Name the tool that will use it."), Length(max=120)],
+    )

@@ -9,8 +9,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from coalition.auth import can_manage_org, managed_org
-from coalition.blueprints.orgs import bp
-from coalition.blueprints.orgs.forms import InviteForm, OrgSettingsForm, RoleForm
+from coalition.blueprints.organizations import bp
+from coalition.blueprints.organizations.forms import InviteForm, OrgSettingsForm, RoleForm
 from coalition.extensions import db
 from coalition.models.organizations import Organization
 from coalition.models.users import Invitation, OrgRole, User

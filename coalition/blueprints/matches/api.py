@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import abort
 
-from coalition.api_support import api_coordinator_required, api_login_required
+from coalition.api_support import api_coordinator_required, api_login_required, document_errors
 from coalition.auth import actor
-from coalition.blueprints.matches_api import blp
-from coalition.blueprints.matches_api.schemas import (
+from coalition.blueprints.matches import blp
+from coalition.blueprints.matches.schemas import (
     MatchQuerySchema,
     MatchSchema,
     OptionalReasonSchema,
@@ -31,17 +31,6 @@ def fail(error: ServiceError) -> NoReturn:
     """Turn a service error into the JSON error response."""
     errors = {error.field: [error.message]} if error.field else {}
     abort(error.status, message=error.message, errors=errors)
-
-
-def documented(*codes: HTTPStatus) -> Any:
-    """Document the error statuses a view may answer with."""
-
-    def decorator(view: Any) -> Any:
-        for code in codes:
-            view = blp.alt_response(int(code), response=code.name)(view)
-        return view
-
-    return decorator
 
 
 def view_of(match: Match) -> dict[str, Any]:
@@ -67,7 +56,7 @@ class Matches(MethodView):
     @blp.arguments(MatchQuerySchema, location="query")
     @blp.response(200, MatchSchema(many=True))
     @blp.paginate(page_size=50, max_page_size=200)
-    @documented(HTTPStatus.UNAUTHORIZED)
+    @document_errors(blp, HTTPStatus.UNAUTHORIZED)
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
         """List matches, newest first (filter: `state`)."""
         query = service.visible_query(actor())
@@ -91,7 +80,7 @@ class MatchById(MethodView):
     decorators = [api_login_required]
 
     @blp.response(200, MatchSchema)
-    @documented(HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
+    @document_errors(blp, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
     def get(self, match_id: int) -> Any:
         """Read a match with its explanation."""
         return view_of(find(match_id))
@@ -116,7 +105,7 @@ class Approve(MethodView):
     decorators = [api_coordinator_required]
 
     @blp.response(200, MatchSchema)
-    @documented(*ERRORS)
+    @document_errors(blp, *ERRORS)
     def post(self, match_id: int) -> Any:
         """Approve: names and contacts are shared with both organizations."""
         return act(match_id, "approve")
@@ -130,7 +119,7 @@ class Reject(MethodView):
 
     @blp.arguments(ReasonSchema)
     @blp.response(200, MatchSchema)
-    @documented(*ERRORS)
+    @document_errors(blp, *ERRORS)
     def post(self, data: dict[str, Any], match_id: int) -> Any:
         """Reject (`{"reason": …}` required); the held quantity is released."""
         return act(match_id, "reject", data["reason"])
@@ -146,14 +135,14 @@ def _member_action(action: str, summary: str, with_reason: bool = False) -> type
 
             @blp.arguments(OptionalReasonSchema)
             @blp.response(200, MatchSchema)
-            @documented(*ERRORS)
+            @document_errors(blp, *ERRORS)
             def post(self, data: dict[str, Any], match_id: int) -> Any:
                 return act(match_id, action, data.get("reason"))
 
         else:
 
             @blp.response(200, MatchSchema)
-            @documented(*ERRORS)
+            @document_errors(blp, *ERRORS)
             def post(self, match_id: int) -> Any:
                 return act(match_id, action)
 

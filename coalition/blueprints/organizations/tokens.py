@@ -7,26 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
 from coalition.auth import managed_org
-from coalition.blueprints.tokens import bp
+from coalition.blueprints.organizations import tokens_bp as bp
+from coalition.blueprints.organizations.forms import TokenForm
 from coalition.extensions import db
 from coalition.models.organizations import Organization
 from coalition.models.users import ApiToken
 from coalition.services import accounts
 from coalition.services.errors import ServiceError
-
-
-class TokenForm(FlaskForm):
-    """A label to recognise the token by."""
-
-    label = StringField(
-        "Label",
-        validators=[DataRequired(message="Name the tool that will use it."), Length(max=120)],
-    )
 
 
 def _render(org: Organization, form: TokenForm, new_token: str | None = None) -> Any:

@@ -1,0 +1,97 @@
+"""What the listings API reads from the query string and what it returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, post_dump
+
+from coalition.api_support import one_of
+from coalition.models.catalog import Kind
+from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
+from coalition.services.listing_input import STAFFING_FIELDS, SUPPLY_FIELDS
+
+
+class ListingQuerySchema(Schema):
+    """Filters for listing offers."""
+
+    kind = fields.String(validate=one_of(Kind))
+    category = fields.String(metadata={"description": "category slug"})
+    status = fields.String(validate=one_of(ListingStatus))
+    org = fields.String(metadata={"description": "organization slug"})
+
+
+class RequestQuerySchema(ListingQuerySchema):
+    """Filters for listing requests."""
+
+    urgency = fields.String(validate=one_of(Urgency))
+
+
+QUERY_SCHEMAS = {Direction.OFFER: ListingQuerySchema, Direction.REQUEST: RequestQuerySchema}
+
+
+class WindowOutSchema(Schema):
+    """An availability window as stored: ISO-8601 with a UTC offset."""
+
+    start = fields.String(required=True, metadata={"format": "date-time"})
+    end = fields.String(required=True, metadata={"format": "date-time"})
+
+
+KIND_ONLY = {
+    Kind.SUPPLY.value: set(SUPPLY_FIELDS),
+    Kind.STAFFING.value: set(STAFFING_FIELDS),
+}
+
+
+class ListingSchema(Schema):
+    """A listing as the API returns it; fields of the other kind are left out."""
+
+    id = fields.Integer(required=True)
+    org = fields.String(required=True, attribute="organization.slug")
+    kind = fields.Enum(Kind, by_value=True, required=True)
+    category = fields.String(required=True, attribute="category.slug")
+    unit = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    reserved = fields.Integer(required=True)
+    fulfilled = fields.Integer(required=True)
+    available = fields.Integer(required=True)
+    status = fields.Enum(ListingStatus, by_value=True, required=True)
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    max_distance_km = fields.Float(required=True)
+    notes = fields.String(required=True)
+    visibility = fields.Enum(Visibility, by_value=True, required=True)
+    credentials = fields.List(fields.String())
+    languages = fields.List(fields.String())
+    remote_ok = fields.Boolean()
+    windows = fields.List(fields.Nested(WindowOutSchema))
+    version = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    withdrawn_at = fields.AwareDateTime(required=True, allow_none=True)
+
+    @post_dump
+    def _drop_other_kind(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Supply listings carry no staffing fields and the other way round."""
+        other = KIND_ONLY[Kind.STAFFING.value if data["kind"] == "supply" else "supply"]
+        return {k: v for k, v in data.items() if k not in other}
+
+
+class OfferSchema(ListingSchema):
+    """An offer: what an organization can give."""
+
+    expires_on = fields.Date(allow_none=True)
+
+
+class RequestSchema(ListingSchema):
+    """A request: what an organization needs, and how urgently."""
+
+    need_by = fields.Date(allow_none=True)
+    urgency = fields.Enum(Urgency, by_value=True, required=True)
+    accepts_expired = fields.Boolean()
+
+
+OUTPUT_SCHEMAS: dict[Direction, type[ListingSchema]] = {
+    Direction.OFFER: OfferSchema,
+    Direction.REQUEST: RequestSchema,
+}
