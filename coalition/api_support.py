@@ -1,4 +1,4 @@
-"""Helpers shared by the JSON API blueprints: authentication, errors and their documentation."""
+"""Helpers shared by the JSON API blueprints: authentication, pagination and documented errors."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from functools import wraps
 from http import HTTPStatus
 from typing import Any, TypeVar, cast
 
+import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
-from marshmallow import validate
+from flask_smorest.pagination import PaginationParameters
 
 from coalition.auth import authenticated_by_token, is_coordinator
-from coalition.extensions import csrf
+from coalition.extensions import csrf, db
 
 F = TypeVar("F", bound=Callable[..., Any])
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 
 
 def api_login_required(view: F) -> F:
@@ -57,6 +60,14 @@ def document_errors(blp: Blueprint, *codes: HTTPStatus) -> Callable[[F], F]:
     return decorator
 
 
-def one_of(enum_cls: Any) -> validate.OneOf:
-    """Accept one of an enum's values."""
-    return validate.OneOf([member.value for member in enum_cls])
+def paginated(blp: Blueprint) -> Callable[[F], F]:
+    """`?page=` and `?page_size=` (50, at most 200) with the `X-Pagination` header."""
+    return cast(Callable[[F], F], blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE))
+
+
+def page_of(query: sa.Select[Any], pagination: PaginationParameters) -> list[Any]:
+    """One page of the query's rows, telling the pagination how many there are in all."""
+    counted = query.order_by(None).subquery()
+    pagination.item_count = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
+    page = query.offset(pagination.first_item).limit(pagination.page_size)
+    return list(db.session.scalars(page))

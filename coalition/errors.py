@@ -1,4 +1,9 @@
-"""Error responses: pages for the web, `{"code", "message", "errors"}` JSON under /api/."""
+"""Error responses: pages for the web, `{"code", "message", "errors"}` JSON under /api/.
+
+A `ServiceError` a view does not catch (an unknown or hidden record, a forbidden or
+conflicting change) becomes its status and message here, so views only catch it to re-show
+a form with the message beside the field.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
-from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from coalition.extensions import db
 from coalition.i18n import N_
+from coalition.services.errors import ServiceError
 
 log = logging.getLogger("coalition.errors")
 
@@ -26,13 +32,6 @@ MESSAGES = {
     429: N_("Too many attempts. Wait a minute and try again."),
     500: N_("Something went wrong on our side."),
 }
-
-
-class JsonApi(Api):
-    """flask-smorest's Api without its app-wide error handler (ours covers web and API)."""
-
-    def _register_error_handlers(self) -> None:
-        """Leave error handling to coalition.errors."""
 
 
 def wants_json() -> bool:
@@ -104,6 +103,23 @@ def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
     return render_template("errors/generic.html", code=400, message=error.description), 400
 
 
+def handle_service_error(error: ServiceError):  # type: ignore[no-untyped-def]
+    """A broken domain rule: nothing it flushed is kept; its status and message are shown."""
+    db.session.rollback()
+    if wants_json():
+        return json_error(error.status, error.message, field_errors(error))
+    page = render_template("errors/generic.html", code=error.status, message=error.message)
+    return page, error.status
+
+
+def field_errors(error: ServiceError) -> dict[str, list[str]]:
+    """The error's messages by field: all of them when it carries several, else its own."""
+    errors = getattr(error, "errors", None)
+    if errors is None and error.field:
+        errors = {error.field: [error.message]}
+    return errors or {}
+
+
 def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
     """Log an unexpected exception and answer 500 without details."""
     log.exception("unhandled error on %s %s", request.method, request.path)
@@ -114,5 +130,6 @@ def register_errorhandlers(app: Flask) -> None:
     """Attach the handlers to the app."""
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ServiceError, handle_service_error)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

@@ -7,12 +7,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from coalition.errors import JsonApi
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,6 +20,13 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class JsonApi(Api):
+    """flask-smorest's Api without its app-wide error handler (ours covers web and API)."""
+
+    def _register_error_handlers(self) -> None:
+        """Leave error handling to coalition.errors."""
 
 
 class Base(DeclarativeBase):

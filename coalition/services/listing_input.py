@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from coalition.extensions import db
 from coalition.models.catalog import Category, Kind
 from coalition.models.listings import Direction, Urgency, Visibility
+from coalition.schema_fields import enum_field
 from coalition.services.catalog import category_by_slug
 
 POSITIVE_INTEGER = "must be a positive integer"
@@ -60,12 +61,6 @@ class CategoryField(fields.String):
         return category
 
 
-def _choice(values: Any) -> validate.OneOf:
-    """A validator accepting one of the enum's values."""
-    choices = [v.value for v in values]
-    return validate.OneOf(choices, error=f"must be one of: {', '.join(choices)}")
-
-
 CODE = validate.Regexp(
     r"^[a-z0-9][a-z0-9-]{0,59}$", error="use lowercase letters, digits and dashes"
 )
@@ -102,7 +97,7 @@ class ListingInputSchema(Schema):
 
     direction: Direction = Direction.OFFER
 
-    kind = fields.String(validate=_choice(Kind), metadata={"description": "supply or staffing"})
+    kind = enum_field(Kind, metadata={"description": "supply or staffing"})
     category = _category_field(required=False)
     quantity = _quantity_field(required=False)
     lat = fields.Float(
@@ -118,12 +113,12 @@ class ListingInputSchema(Schema):
         ),
     )
     notes = fields.String(validate=validate.Length(max=MAX_NOTES))
-    visibility = fields.String(validate=_choice(Visibility))
+    visibility = enum_field(Visibility)
     expires_on = fields.Date(
         allow_none=True, metadata={"description": "lot expiry (supply offers)"}
     )
     need_by = fields.Date(allow_none=True, metadata={"description": "supply requests"})
-    urgency = fields.String(validate=_choice(Urgency), metadata={"description": "requests"})
+    urgency = enum_field(Urgency, metadata={"description": "requests"})
     accepts_expired = fields.Boolean(metadata={"description": "supply requests"})
     credentials = fields.List(fields.String(validate=CODE), validate=validate.Length(max=20))
     languages = fields.List(fields.String(validate=LANGUAGE), validate=validate.Length(max=20))

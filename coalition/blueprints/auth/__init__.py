@@ -1,7 +1,5 @@
 """Sign in, sign out, invitations and password resets."""
 
-from flask import Blueprint
+from coalition.blueprints.auth.views import bp
 
-bp = Blueprint("auth", __name__, template_folder="templates")
-
-from coalition.blueprints.auth import views  # noqa: E402,F401
+__all__ = ["bp"]

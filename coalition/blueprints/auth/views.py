@@ -6,13 +6,12 @@ import math
 import time
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
 from coalition.auth import current_person
-from coalition.blueprints.auth import bp
 from coalition.blueprints.auth.forms import (
     AcceptInvitationForm,
     LoginForm,
@@ -24,6 +23,8 @@ from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.security import TokenError, local_path, verify_password
 from coalition.services import accounts
+
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 SUSPENDED = N_("Your organization's access is suspended. Contact the coalition coordinators.")
 PENDING = N_("Your organization has not been approved yet.")

@@ -6,12 +6,19 @@ from http import HTTPStatus
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from coalition.api_support import api_login_required, document_errors
-from coalition.blueprints.catalog import categories_blp
 from coalition.blueprints.catalog.schemas import CategoryQuerySchema, CategorySchema
 from coalition.extensions import db
 from coalition.services import catalog
+
+categories_blp = Blueprint(
+    "categories_api",
+    __name__,
+    url_prefix="/categories",
+    description="The category catalog: units, plain and neutral labels.",
+)
 
 
 @categories_blp.route("")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from coalition.api_support import one_of
 from coalition.models.catalog import Kind
+from coalition.schema_fields import enum_field
 
 
 class CategoryQuerySchema(Schema):
     """Filters for the catalog."""
 
-    kind = fields.String(validate=one_of(Kind))
+    kind = enum_field(Kind)
 
 
 class CategorySchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,12 +18,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from coalition.auth import coordinator_required
-from coalition.blueprints.catalog import bp
 from coalition.extensions import db
 from coalition.models.catalog import Category, Kind
 from coalition.services import catalog
 from coalition.services.errors import ServiceError
 from coalition.services.listings_csv import format_list, split_list
+
+bp = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
 
 CODE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Use lowercase letters, digits and dashes.")
 
@@ -127,9 +128,7 @@ def create() -> Any:
 @coordinator_required
 def update(category_id: int) -> Any:
     """Change a category's unit, labels, credentials, order or active flag."""
-    category = db.session.get(Category, category_id)
-    if category is None:
-        abort(404)
+    category = db.get_or_404(Category, category_id)
     form = CategoryForm(prefix=f"c{category.id}")
     if not form.validate_on_submit():
         flash(f"{category.slug}: {_first_error(form)}", "error")

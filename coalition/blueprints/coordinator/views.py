@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coalition.auth import coordinator_required
-from coalition.blueprints.coordinator import bp
 from coalition.blueprints.coordinator.forms import OrganizationForm
 from coalition.extensions import db
 from coalition.models.audit import AuditEntry
@@ -17,6 +16,8 @@ from coalition.models.organizations import Organization, OrgStatus, OrgType
 from coalition.models.users import OrgRole
 from coalition.services import accounts
 from coalition.services.errors import ServiceError
+
+bp = Blueprint("coordinator", __name__, url_prefix="/coordinator", template_folder="templates")
 
 ORG_FIELDS = (
     "name",
@@ -95,13 +96,8 @@ def _create_with_admin(form: OrganizationForm) -> Organization:
 @coordinator_required
 def set_status(org_id: int, action: str) -> Any:
     """Approve, suspend or reactivate an organization."""
-    org = db.session.get(Organization, org_id)
-    if org is None:
-        abort(404)
-    try:
-        accounts.set_organization_status(db.session, current_user, org, STATUS_ACTIONS[action])
-    except ServiceError as exc:
-        abort(exc.status, exc.message)
+    org = db.get_or_404(Organization, org_id)
+    accounts.set_organization_status(db.session, current_user, org, STATUS_ACTIONS[action])
     db.session.commit()
     flash(f"{org.name} is now {org.status.value}.", "success")
     return redirect(request.referrer or url_for("coordinator.organizations"))

@@ -1,7 +1,5 @@
 """Email digests on the web: settings, preview, recipients, confirmation, unsubscribe, sends."""
 
-from flask import Blueprint
+from coalition.blueprints.digests.views import bp
 
-bp = Blueprint("digests", __name__, url_prefix="/digests", template_folder="templates")
-
-from coalition.blueprints.digests import views  # noqa: E402,F401
+__all__ = ["bp"]

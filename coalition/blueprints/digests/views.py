@@ -6,11 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from coalition.auth import coordinator_required, current_person, is_coordinator
-from coalition.blueprints.digests import bp
 from coalition.blueprints.digests.forms import DigestSettingsForm, RecipientForm
 from coalition.extensions import csrf, db
 from coalition.models.base import utcnow
@@ -20,6 +19,8 @@ from coalition.security import TokenError
 from coalition.services import digests as service
 from coalition.services.catalog import all_categories
 from coalition.services.errors import ServiceError
+
+bp = Blueprint("digests", __name__, url_prefix="/digests", template_folder="templates")
 
 # ---------------------------------------------------------------- my digest
 
@@ -216,8 +217,8 @@ def _chosen_org(form: RecipientForm) -> Organization | None:
 @login_required
 def remove_recipient(sub_id: int) -> Any:
     """Stop an email-only recipient's digest."""
-    sub = db.session.get(DigestSubscription, sub_id)
-    if sub is None or sub.user_id is not None:
+    sub = db.get_or_404(DigestSubscription, sub_id)
+    if sub.user_id is not None:
         abort(404)
     if not service.can_manage_recipient(current_user, sub):
         abort(403)
@@ -315,13 +316,8 @@ def _subscriber_count() -> int:
 @coordinator_required
 def retry(send_id: int) -> Any:
     """Send a failed digest again at the next run."""
-    send = db.session.get(DigestSend, send_id)
-    if send is None:
-        abort(404)
-    try:
-        service.retry_now(db.session, current_user, send)
-    except ServiceError as exc:
-        abort(exc.status, exc.message)
+    send = db.get_or_404(DigestSend, send_id)
+    service.retry_now(db.session, current_user, send)
     db.session.commit()
     flash(f"The digest for {send.recipient} will be sent at the next run.", "success")
     return redirect(url_for("digests.sends", state="failed"))

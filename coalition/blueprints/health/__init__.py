@@ -1,7 +1,5 @@
 """Liveness and readiness probes."""
 
-from flask import Blueprint
+from coalition.blueprints.health.views import bp
 
-bp = Blueprint("health", __name__)
-
-from coalition.blueprints.health import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -6,11 +6,12 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, jsonify
+from flask import Blueprint, current_app, jsonify
 
-from coalition.blueprints.health import bp
 from coalition.events import broker
 from coalition.extensions import db, limiter
+
+bp = Blueprint("health", __name__)
 
 log = logging.getLogger("coalition.health")
 

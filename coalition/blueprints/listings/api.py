@@ -3,42 +3,44 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import Any
 
-import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 
-from coalition.api_support import api_login_required, document_errors
+from coalition.api_support import api_login_required, document_errors, page_of, paginated
 from coalition.auth import actor
-from coalition.blueprints.listings import offers_blp, requests_blp
 from coalition.blueprints.listings.schemas import OUTPUT_SCHEMAS, QUERY_SCHEMAS
 from coalition.extensions import db
 from coalition.models.listings import Direction, Listing
 from coalition.services import listings as service
-from coalition.services.errors import ServiceError
 from coalition.services.listing_input import CREATE_SCHEMAS, UPDATE_SCHEMAS
+
+offers_blp = Blueprint(
+    "offers_api",
+    __name__,
+    url_prefix="/offers",
+    description="Offers: what member organizations can give (supplies in units, staff in hours).",
+)
+requests_blp = Blueprint(
+    "requests_api",
+    __name__,
+    url_prefix="/requests",
+    description="Requests: what member organizations need, and how urgently.",
+)
 
 ERRORS = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
 
 
-def fail(error: ServiceError) -> NoReturn:
-    """Turn a service error into the JSON error response."""
-    errors = getattr(error, "errors", None)
-    if errors is None and error.field:
-        errors = {error.field: [error.message]}
-    abort(error.status, message=error.message, errors=errors or {})
-
-
 def _find(listing_id: int, direction: Direction) -> Listing:
     """The visible listing of that direction, or a 404."""
-    try:
-        return service.visible_listing(db.session, actor(), listing_id, direction)
-    except ServiceError as exc:
-        fail(exc)
+    return service.visible_listing(db.session, actor(), listing_id, direction)
 
 
-def _list(direction: Direction, args: dict[str, Any], pagination: Any) -> list[Listing]:
+def _list(
+    direction: Direction, args: dict[str, Any], pagination: PaginationParameters
+) -> list[Listing]:
     """One page of the visible listings matching the filters."""
     filters = service.ListingFilters(
         direction=direction.value,
@@ -48,12 +50,7 @@ def _list(direction: Direction, args: dict[str, Any], pagination: Any) -> list[L
         org=args.get("org"),
         statuses=[args["status"]] if args.get("status") else [],
     )
-    query = service.filtered_query(actor(), filters)
-    pagination.item_count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    page = query.offset(pagination.first_item).limit(pagination.page_size)
-    return list(db.session.scalars(page))
+    return page_of(service.filtered_query(actor(), filters), pagination)
 
 
 def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
@@ -67,9 +64,9 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
 
         @blp.arguments(QUERY_SCHEMAS[direction], location="query")
         @blp.response(200, out_schema(many=True))
-        @blp.paginate(page_size=50, max_page_size=200)
+        @paginated(blp)
         @document_errors(blp, HTTPStatus.UNAUTHORIZED)
-        def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+        def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
             """List the listings you may see, newest first (filters narrow them)."""
             return _list(direction, args, pagination_parameters)
 
@@ -78,10 +75,7 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
         @document_errors(blp, *ERRORS)
         def post(self, data: dict[str, Any]) -> Any:
             """Post a new listing for your organization (coordinators name `org`)."""
-            try:
-                listing = service.post_listing(db.session, actor(), direction, data)
-            except ServiceError as exc:
-                fail(exc)
+            listing = service.post_listing(db.session, actor(), direction, data)
             db.session.commit()
             return listing
 
@@ -104,10 +98,7 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
         def patch(self, data: dict[str, Any], listing_id: int) -> Any:
             """Change some fields; the quantity cannot drop below what is reserved."""
             listing = _find(listing_id, direction)
-            try:
-                service.update_listing(db.session, actor(), listing, data)
-            except ServiceError as exc:
-                fail(exc)
+            service.update_listing(db.session, actor(), listing, data)
             db.session.commit()
             return listing
 
@@ -116,10 +107,7 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
         def delete(self, listing_id: int) -> Any:
             """Withdraw the listing; it stays in the history with status `withdrawn`."""
             listing = _find(listing_id, direction)
-            try:
-                service.withdraw_listing(db.session, actor(), listing)
-            except ServiceError as exc:
-                fail(exc)
+            service.withdraw_listing(db.session, actor(), listing)
             db.session.commit()
             return listing
 

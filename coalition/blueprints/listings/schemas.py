@@ -6,25 +6,25 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_dump
 
-from coalition.api_support import one_of
 from coalition.models.catalog import Kind
 from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
+from coalition.schema_fields import enum_field
 from coalition.services.listing_input import STAFFING_FIELDS, SUPPLY_FIELDS
 
 
 class ListingQuerySchema(Schema):
     """Filters for listing offers."""
 
-    kind = fields.String(validate=one_of(Kind))
+    kind = enum_field(Kind)
     category = fields.String(metadata={"description": "category slug"})
-    status = fields.String(validate=one_of(ListingStatus))
+    status = enum_field(ListingStatus)
     org = fields.String(metadata={"description": "organization slug"})
 
 
 class RequestQuerySchema(ListingQuerySchema):
     """Filters for listing requests."""
 
-    urgency = fields.String(validate=one_of(Urgency))
+    urgency = enum_field(Urgency)
 
 
 QUERY_SCHEMAS = {Direction.OFFER: ListingQuerySchema, Direction.REQUEST: RequestQuerySchema}

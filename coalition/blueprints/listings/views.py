@@ -8,12 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import selectinload
 
-from coalition.blueprints.listings import bp
 from coalition.blueprints.listings.forms import (
     BrowseForm,
     ImportForm,
@@ -41,6 +40,8 @@ from coalition.services.listings_csv import (
     import_offers,
 )
 
+bp = Blueprint("listings", __name__, url_prefix="/listings", template_folder="templates")
+
 PAGE_SIZE = 50
 MAX_BROWSE = 2000
 ACTIVE = ["open", "partly_matched"]
@@ -60,10 +61,7 @@ def _zone(org: Organization | None) -> ZoneInfo:
 
 def _listing_or_404(listing_id: int) -> Listing:
     """A listing the current person may see, or 404."""
-    try:
-        return service.visible_listing(db.session, current_user, listing_id)
-    except ServiceError:
-        abort(404)
+    return service.visible_listing(db.session, current_user, listing_id)
 
 
 def _editable(listing_id: int) -> Listing:
@@ -102,7 +100,7 @@ def _load(schema_cls: type[Schema], raw: dict[str, Any]) -> tuple[dict[str, Any]
 def _service_error(form: Any, exc: ServiceError) -> None:
     """Refusals become error pages; invalid input goes onto the form's fields."""
     if exc.status in (403, 404):
-        abort(exc.status, exc.message)
+        raise exc
     attach_errors(form, getattr(exc, "errors", None) or {exc.field or "_": [exc.message]})
 
 
@@ -414,10 +412,7 @@ def _save_edit(form: ListingForm, listing: Listing) -> bool:
 def withdraw(listing_id: int) -> Any:
     """Withdraw a listing; it stays in the history."""
     listing = _editable(listing_id)
-    try:
-        service.withdraw_listing(db.session, current_user, listing)
-    except ServiceError as exc:
-        abort(exc.status, exc.message)
+    service.withdraw_listing(db.session, current_user, listing)
     db.session.commit()
     flash(f"The {listing.direction.value} is withdrawn.", "info")
     return redirect(url_for("listings.detail", listing_id=listing.id))
@@ -461,9 +456,6 @@ def _import(form: ImportForm) -> list[str]:
     except ImportFailed as exc:
         db.session.rollback()
         return exc.errors
-    except ServiceError as exc:
-        db.session.rollback()
-        abort(exc.status, exc.message)
     db.session.commit()
     flash(f"Imported {len(result.listings)} offers for {org.name}.", "success")
     return []

@@ -1,7 +1,5 @@
 """The start page."""
 
-from flask import Blueprint
+from coalition.blueprints.main.views import bp
 
-bp = Blueprint("main", __name__, template_folder="templates")
-
-from coalition.blueprints.main import views  # noqa: E402,F401
+__all__ = ["bp"]

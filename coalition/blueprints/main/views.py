@@ -5,15 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, request, send_from_directory, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
-from coalition.blueprints.main import bp, home
+from coalition.blueprints.main import home
 from coalition.extensions import db
 from coalition.i18n import LANGUAGES
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.security import local_path
 from coalition.templating import today
+
+bp = Blueprint("main", __name__, template_folder="templates")
 
 
 @bp.get("/")

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import Any
 
-import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import abort
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
 
-from coalition.api_support import api_coordinator_required, api_login_required, document_errors
+from coalition.api_support import (
+    api_coordinator_required,
+    api_login_required,
+    document_errors,
+    page_of,
+    paginated,
+)
 from coalition.auth import actor
-from coalition.blueprints.matches import blp
 from coalition.blueprints.matches.schemas import (
     MatchQuerySchema,
     MatchSchema,
@@ -19,18 +24,22 @@ from coalition.blueprints.matches.schemas import (
     ReasonSchema,
 )
 from coalition.extensions import db
-from coalition.models.matches import Match, MatchState
+from coalition.models.matches import Match
 from coalition.services import match_lifecycle as service
 from coalition.services.discretion import Viewer, match_view
-from coalition.services.errors import ServiceError
+
+blp = Blueprint(
+    "matches_api",
+    __name__,
+    url_prefix="/matches",
+    description=(
+        "Proposed matches and their state, with the explanation. Before a coordinator "
+        "approves a match, each organization sees the other only as 'a member organization "
+        "in <borough>, <N> km away'."
+    ),
+)
 
 ERRORS = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT)
-
-
-def fail(error: ServiceError) -> NoReturn:
-    """Turn a service error into the JSON error response."""
-    errors = {error.field: [error.message]} if error.field else {}
-    abort(error.status, message=error.message, errors=errors)
 
 
 def view_of(match: Match) -> dict[str, Any]:
@@ -41,10 +50,7 @@ def view_of(match: Match) -> dict[str, Any]:
 
 def find(match_id: int) -> Match:
     """A match the caller may see, else 404."""
-    try:
-        return service.get_visible(db.session, actor(), match_id)
-    except ServiceError as exc:
-        fail(exc)
+    return service.get_visible(db.session, actor(), match_id)
 
 
 @blp.route("")
@@ -55,22 +61,15 @@ class Matches(MethodView):
 
     @blp.arguments(MatchQuerySchema, location="query")
     @blp.response(200, MatchSchema(many=True))
-    @blp.paginate(page_size=50, max_page_size=200)
+    @paginated(blp)
     @document_errors(blp, HTTPStatus.UNAUTHORIZED)
-    def get(self, args: dict[str, Any], pagination_parameters: Any) -> Any:
+    def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """List matches, newest first (filter: `state`)."""
         query = service.visible_query(actor())
         if args.get("state"):
-            query = query.where(Match.state == MatchState(args["state"]))
-        pagination_parameters.item_count = db.session.scalar(
-            sa.select(sa.func.count()).select_from(query.subquery())
-        )
-        page = (
-            query.order_by(Match.created_at.desc(), Match.id.desc())
-            .offset(pagination_parameters.first_item)
-            .limit(pagination_parameters.page_size)
-        )
-        return [view_of(m) for m in db.session.scalars(page)]
+            query = query.where(Match.state == args["state"])
+        query = query.order_by(Match.created_at.desc(), Match.id.desc())
+        return [view_of(m) for m in page_of(query, pagination_parameters)]
 
 
 @blp.route("/<int:match_id>")
@@ -89,11 +88,7 @@ class MatchById(MethodView):
 def act(match_id: int, action: str, reason: str | None = None) -> Any:
     """Run an action, commit, and answer with the match; errors change nothing."""
     match = find(match_id)
-    try:
-        service.perform(db.session, actor(), match, action, reason)
-    except ServiceError as exc:
-        db.session.rollback()
-        fail(exc)
+    service.perform(db.session, actor(), match, action, reason)
     db.session.commit()
     return view_of(match)
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from coalition.models.matches import MatchState
+from coalition.schema_fields import enum_field
 from coalition.services.match_lifecycle import MAX_REASON
-
-STATES = [s.value for s in MatchState]
 
 
 class MatchQuerySchema(Schema):
     """Filters for listing matches."""
 
-    state = fields.String(
-        validate=validate.OneOf(STATES, error=f"must be one of: {', '.join(STATES)}")
-    )
+    state = enum_field(MatchState)
 
 
 class ReasonSchema(Schema):

@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from coalition.auth import actor, coordinator_required
 from coalition.blueprints.forms import ActionForm
-from coalition.blueprints.matches import bp
 from coalition.blueprints.matches.forms import ReasonForm, RejectForm, RuleForm
 from coalition.extensions import db
 from coalition.labels import label
@@ -26,6 +25,8 @@ from coalition.services import match_lifecycle as service
 from coalition.services.discretion import Viewer, match_view
 from coalition.services.errors import ServiceError
 from coalition.story import waiting_for
+
+bp = Blueprint("matches", __name__, template_folder="templates")
 
 WEB_ACTIONS = ("approve", "reject", "accept", "decline", "handoff", "receive", "cancel")
 HISTORY_LIMIT = 50
@@ -41,10 +42,7 @@ def view_of(match: Match) -> dict[str, Any]:
 
 def _visible(match_id: int) -> Match:
     """A match the current person may see, else 404."""
-    try:
-        return service.get_visible(db.session, actor(), match_id)
-    except ServiceError:
-        abort(404)
+    return service.get_visible(db.session, actor(), match_id)
 
 
 def _next_url(default: str) -> str:
@@ -198,7 +196,7 @@ def _invalid(match: Match, action: str, form: Any) -> Any:
 def _refused(match: Match, exc: ServiceError, form: Any) -> Any:
     """403/404 pages; 409 and 422 re-show the match with the reason."""
     if exc.status in (403, 404):
-        abort(exc.status)
+        raise exc
     db.session.refresh(match)
     if exc.field and hasattr(form, exc.field):
         getattr(form, exc.field).errors = [exc.message]
@@ -224,10 +222,9 @@ def _ledger_org() -> Organization:
     org_id = current_user.organization_id
     if getattr(current_user, "is_coordinator", False) and request.args.get("org", "").isdigit():
         org_id = int(request.args["org"])
-    org = db.session.get(Organization, org_id) if org_id else None
-    if org is None:
+    if org_id is None:
         abort(404)
-    return org
+    return db.get_or_404(Organization, org_id)
 
 
 # ---------------------------------------------------------------- auto-approval rules
@@ -286,7 +283,7 @@ def change_rule(rule_id: int, op: str) -> Any:
     """Enable, disable or delete a rule."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    rule = db.session.get(AutoApprovalRule, rule_id) or abort(404)
+    rule = db.get_or_404(AutoApprovalRule, rule_id)
     if op == "delete":
         service.delete_rule(db.session, current_user, rule)
     else:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from coalition.blueprints.forms import ActionForm
-from coalition.blueprints.notifications import bp
 from coalition.blueprints.notifications.forms import WebhookForm
 from coalition.extensions import db
 from coalition.models.notifications import Notification, WebhookDelivery
@@ -18,6 +17,8 @@ from coalition.models.users import User
 from coalition.notify import notifications, webhooks
 from coalition.services.audit import audit
 from coalition.services.errors import ServiceError
+
+bp = Blueprint("notifications", __name__, template_folder="templates")
 
 LIST_LIMIT = 100
 LOG_LIMIT = 50
@@ -62,8 +63,8 @@ def read_notification(notification_id: int) -> Any:
     """Mark one notification as read, then open what it is about."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    row = db.session.get(Notification, notification_id)
-    if row is None or row.user_id != _person().id:
+    row = db.get_or_404(Notification, notification_id)
+    if row.user_id != _person().id:
         abort(404)
     notifications.mark_read(db.session, row.user_id, row.id)
     db.session.commit()

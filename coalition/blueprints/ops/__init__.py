@@ -1,7 +1,5 @@
 """Operations: `/metrics` for Prometheus and the coordinators' event backbone page."""
 
-from flask import Blueprint
+from coalition.blueprints.ops.views import bp
 
-bp = Blueprint("ops", __name__, template_folder="templates")
-
-from coalition.blueprints.ops import views  # noqa: E402,F401
+__all__ = ["bp"]

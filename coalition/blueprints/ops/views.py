@@ -5,16 +5,27 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from coalition.auth import coordinator_required, is_coordinator
-from coalition.blueprints.ops import bp
 from coalition.events import metrics
 from coalition.events.publisher import PublishError
 from coalition.events.relay import relay_publisher
 from coalition.events.status import ReplayError, events_status, replay
 from coalition.events.topology import default_handlers
 from coalition.extensions import db, limiter
+
+bp = Blueprint("ops", __name__, template_folder="templates")
 
 LOOPBACK = {"127.0.0.1", "::1"}
 

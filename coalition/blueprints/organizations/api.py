@@ -6,17 +6,23 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import abort
+from flask_smorest import Blueprint, abort
 
 from coalition.api_support import api_login_required
 from coalition.auth import is_coordinator
-from coalition.blueprints.organizations import blp
 from coalition.blueprints.organizations.schemas import (
     OrganizationContactSchema,
     OrganizationSchema,
 )
 from coalition.extensions import db
 from coalition.models.organizations import Organization, OrgStatus
+
+blp = Blueprint(
+    "organizations_api",
+    __name__,
+    url_prefix="/organizations",
+    description="Active member organizations; contacts only for coordinators.",
+)
 
 
 def _schema(many: bool = False) -> OrganizationSchema:

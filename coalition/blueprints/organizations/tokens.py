@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from coalition.auth import managed_org
-from coalition.blueprints.organizations import tokens_bp as bp
 from coalition.blueprints.organizations.forms import TokenForm
+from coalition.blueprints.organizations.views import of_org
 from coalition.extensions import db
 from coalition.models.organizations import Organization
 from coalition.models.users import ApiToken
 from coalition.services import accounts
-from coalition.services.errors import ServiceError
+
+bp = Blueprint("tokens", __name__, url_prefix="/org", template_folder="templates")
 
 
 def _render(org: Organization, form: TokenForm, new_token: str | None = None) -> Any:
@@ -57,13 +58,8 @@ def create(org_id: int) -> Any:
 def revoke(org_id: int, token_id: int) -> Any:
     """Revoke a token: tools using it stop working at once."""
     org = managed_org(org_id)
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.organization_id != org.id:
-        abort(404)
-    try:
-        accounts.revoke_api_token(db.session, current_user, token)
-    except ServiceError as exc:
-        abort(exc.status, exc.message)
+    token = of_org(ApiToken, token_id, org)
+    accounts.revoke_api_token(db.session, current_user, token)
     db.session.commit()
     flash(f"Token {token.prefix}… is revoked.", "info")
     return redirect(url_for("tokens.index", org_id=org.id))

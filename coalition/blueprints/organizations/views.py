@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from coalition.auth import can_manage_org, managed_org
-from coalition.blueprints.organizations import bp
 from coalition.blueprints.organizations.forms import InviteForm, OrgSettingsForm, RoleForm
 from coalition.extensions import db
 from coalition.models.organizations import Organization
-from coalition.models.users import Invitation, OrgRole, User
+from coalition.models.users import ApiToken, Invitation, OrgRole, User
 from coalition.services import accounts
 from coalition.services.errors import ServiceError
 
+bp = Blueprint("orgs", __name__, url_prefix="/org", template_folder="templates")
 
-def _org_or_404(org_id: int | None) -> Organization:
-    """The organization, or 404."""
-    org = db.session.get(Organization, org_id) if org_id else None
-    if org is None:
+OrgRow = TypeVar("OrgRow", Invitation, User, ApiToken)
+
+
+def of_org(model: type[OrgRow], row_id: int, org: Organization) -> OrgRow:
+    """A row of that organization, else 404 (other organizations' rows are not revealed)."""
+    row = db.get_or_404(model, row_id)
+    if row.organization_id != org.id:
         abort(404)
-    return org
+    return row
 
 
 def _visible_org(org_id: int) -> Organization:
     """Members see their own organization's people; coordinators see all."""
-    org = _org_or_404(org_id)
+    org = db.get_or_404(Organization, org_id)
     if not (current_user.is_coordinator or current_user.organization_id == org.id):
         abort(403)
     return org
@@ -104,13 +107,8 @@ def invite(org_id: int) -> Any:
 def revoke_invitation(org_id: int, invitation_id: int) -> Any:
     """Withdraw an open invitation."""
     org = managed_org(org_id)
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.organization_id != org.id:
-        abort(404)
-    try:
-        accounts.revoke_invitation(db.session, current_user, invitation)
-    except ServiceError as exc:
-        abort(exc.status, exc.message)
+    invitation = of_org(Invitation, invitation_id, org)
+    accounts.revoke_invitation(db.session, current_user, invitation)
     db.session.commit()
     flash("Invitation withdrawn.", "info")
     return redirect(url_for("orgs.show", org_id=org.id))
@@ -121,7 +119,7 @@ def revoke_invitation(org_id: int, invitation_id: int) -> Any:
 def change_role(org_id: int, user_id: int) -> Any:
     """Make a colleague an admin or a member."""
     org = managed_org(org_id)
-    user = _member_or_404(org, user_id)
+    user = of_org(User, user_id, org)
     form = RoleForm()
     if not form.validate_on_submit():
         abort(422, "Choose a valid role.")
@@ -138,21 +136,13 @@ def change_role(org_id: int, user_id: int) -> Any:
 def set_member_access(org_id: int, user_id: int, action: str) -> Any:
     """Disable or re-enable a colleague's account."""
     org = managed_org(org_id)
-    user = _member_or_404(org, user_id)
+    user = of_org(User, user_id, org)
     if user.id == current_user.id:
         abort(403, "You cannot disable your own account.")
     accounts.set_user_disabled(db.session, current_user, user, action == "disable")
     db.session.commit()
     flash(f"{user.name}'s account is {action}d.", "info")
     return redirect(url_for("orgs.show", org_id=org.id))
-
-
-def _member_or_404(org: Organization, user_id: int) -> User:
-    """A person of that organization, or 404."""
-    user = db.session.get(User, user_id)
-    if user is None or user.organization_id != org.id:
-        abort(404)
-    return user
 
 
 @bp.post("/<int:org_id>/settings")
