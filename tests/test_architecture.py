@@ -9,7 +9,6 @@ blueprints, nothing imports the worker) are import-linter's, in pyproject.toml, 
 from __future__ import annotations
 
 import grimp
-import pytest
 
 
 def import_cycles(graph: grimp.ImportGraph, package: str) -> list[list[str]]:
@@ -39,11 +38,6 @@ def test_a_graph_without_circles_has_none() -> None:
     assert import_cycles(graph, "p") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="circles remain: each blueprint's __init__ with the views it imports; "
-    "remove this mark once they are cut",
-)
 def test_no_import_cycle_between_modules_of_coalition() -> None:
     graph = grimp.build_graph("coalition", exclude_type_checking_imports=True, cache_dir=None)
     assert import_cycles(graph, "coalition") == []

@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import abort
+from flask_smorest import Blueprint, abort
 
 from coalition.api_support import api_login_required
-from coalition.blueprints.impact import blp, present, report
+from coalition.blueprints.impact import present, report
 from coalition.blueprints.impact.access import Refused, resolve
 from coalition.blueprints.impact.schemas import ImpactQuerySchema, ImpactSchema
+
+blp = Blueprint(
+    "impact_api",
+    __name__,
+    url_prefix="/impact",
+    description=(
+        "Impact figures from fulfilled matches (never from proposals). Coordinators see the "
+        "coalition and any organization; a member sees its organization and the coalition's "
+        "totals, and other organizations only as 'Other member organizations'."
+    ),
+)
 
 
 @blp.route("")

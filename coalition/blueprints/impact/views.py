@@ -6,19 +6,27 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from coalition.auth import is_coordinator
-from coalition.blueprints.impact import bp, report
+from coalition.blueprints.impact import report
 from coalition.blueprints.impact.access import Refused, Report, quick_periods, resolve
 from coalition.blueprints.impact.schemas import ImpactQuerySchema
 from coalition.extensions import db
 from coalition.models.listings import Listing
 from coalition.models.organizations import Organization
 from coalition.services import catalog, impact
+
+bp = Blueprint(
+    "impact",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/impact/static",
+)
 
 QUERY = ImpactQuerySchema()
 ATTRIBUTES = {"from": "start", "to": "end"}

@@ -1,5 +1,6 @@
-"""Listings pages, API-token pages and catalog pages: authorization by role, forms that
-re-show their fields' messages and change nothing, search, quick-post, import, export."""
+"""Listings pages (and, in the role tables, the token and catalog pages): authorization by
+role, forms that re-show their fields' messages and change nothing, search, quick-post,
+import, export."""
 
 from __future__ import annotations
 
@@ -10,51 +11,16 @@ import pytest
 import sqlalchemy as sa
 
 from coalition.extensions import db
-from coalition.models import ApiToken, Category, Listing
-from coalition.services import catalog
+from coalition.models import ApiToken, Listing
 from tests.listings_support import (
     counts,
     event_types,
     future,
-    make_world,
     post,
     reserve,
-    send_csrf,
 )
 
 ROLES = ("anonymous", "member", "admin", "other_member", "coordinator", "suspended")
-
-
-@pytest.fixture
-def world(app):
-    return make_world()
-
-
-@pytest.fixture
-def as_role(app, login, world):
-    def _client(role):
-        user = world.user(role)
-        return app.test_client() if user is None else login(user)
-
-    return _client
-
-
-@pytest.fixture
-def restore_catalog(app):
-    """Tests that edit the reference catalog put it back afterwards."""
-    yield
-    db.session.rollback()
-    for category in db.session.scalars(sa.select(Category)):
-        if category.slug.startswith("test-"):
-            db.session.delete(category)
-    db.session.commit()
-    from coalition.catalog_data import CATEGORIES
-
-    for row in CATEGORIES:
-        category = catalog.category_by_slug(db.session, row["slug"])
-        for key in catalog.EDITABLE_FIELDS:
-            setattr(category, key, row.get(key, 0))  # unit costs are not reference data
-    db.session.commit()
 
 
 def _signed_out(response):
@@ -401,61 +367,3 @@ def test_coordinator_imports_for_a_chosen_organization(world, as_role):
     )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(Listing)).organization_id == world.other_org.id
-
-
-# ---------------------------------------------------------------- tokens and catalog
-
-
-def test_admin_creates_a_token_shown_once_and_stored_hashed(world, as_role, client):
-    page = as_role("admin").post(f"/org/{world.owner_org.id}/tokens", data={"label": "sheet"})
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
-    token = text.split('id="new-token">', 1)[1].split("<", 1)[0]
-    assert token.startswith("coa_")
-    row = db.session.scalar(sa.select(ApiToken))
-    assert token not in (row.token_hash, row.prefix) and row.label == "sheet"
-    listing = as_role("admin").get(f"/org/{world.owner_org.id}/tokens").get_data(as_text=True)
-    assert token not in listing and row.prefix in listing
-    assert (
-        client.get("/api/v1/offers", headers={"Authorization": f"Bearer {token}"}).status_code
-        == 200
-    )
-    empty = as_role("admin").post(f"/org/{world.owner_org.id}/tokens", data={"label": ""})
-    assert empty.status_code == 422
-
-
-def test_coordinator_edits_a_category(world, as_role, restore_catalog):
-    category = catalog.category_by_slug(db.session, "condoms")
-    prefix = f"c{category.id}-"
-    response = as_role("coordinator").post(
-        f"/catalog/{category.id}",
-        data={
-            prefix + "unit": "boxes of 144",
-            prefix + "plain_label": "Condoms",
-            prefix + "neutral_label": "Health supplies",
-            prefix + "credentials": "",
-            prefix + "sort_order": "5",
-        },
-    )
-    assert response.status_code == 302
-    db.session.refresh(category)
-    assert (category.unit, category.active, category.sort_order) == ("boxes of 144", False, 5)
-    refused = send_csrf(as_role("member")).post(
-        "/api/v1/offers", json={"category": "condoms", "quantity": 3}
-    )
-    assert refused.status_code == 422
-    assert refused.json["errors"]["category"] == ["this category is no longer in use"]
-    created = as_role("coordinator").post(
-        "/catalog/",
-        data={
-            "slug": "test-naloxone-kits",
-            "kind": "supply",
-            "unit": "kits",
-            "plain_label": "Naloxone kits",
-            "neutral_label": "Medical supplies",
-            "sort_order": "1",
-            "active": "y",
-        },
-    )
-    assert created.status_code == 302
-    assert catalog.category_by_slug(db.session, "test-naloxone-kits").active is True

@@ -14,7 +14,6 @@ from tests.listings_support import (
     counts,
     event_types,
     future,
-    make_world,
     post,
     reserve,
     send_csrf,
@@ -25,11 +24,6 @@ from tests.listings_support import (
 ROLES = ("anonymous", "member", "admin", "other_member", "coordinator", "suspended")
 PLURAL = {"offer": "offers", "request": "requests"}
 BODY = {"offer": SUPPLY_OFFER, "request": SUPPLY_REQUEST}
-
-
-@pytest.fixture
-def world(app):
-    return make_world()
 
 
 @pytest.fixture
