@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 
+from coalition.actors import Actor
 from coalition.events.envelope import Event
 from coalition.models.matches import Match
 from coalition.models.notifications import Webhook, WebhookDelivery
@@ -140,7 +141,12 @@ def webhook_of(session: Session, org: Organization) -> Webhook | None:
 
 
 def save_webhook(
-    session: Session, actor: Any, org: Organization, url: str, active: bool, rotate: bool = False
+    session: Session,
+    actor: Actor | None,
+    org: Organization,
+    url: str,
+    active: bool,
+    rotate: bool = False,
 ) -> Webhook:
     """Set the organization's webhook URL (a secret is made the first time or on rotation)."""
     url = check_url(url)
@@ -159,7 +165,7 @@ def save_webhook(
     return hook
 
 
-def delete_webhook(session: Session, actor: Any, hook: Webhook) -> None:
+def delete_webhook(session: Session, actor: Actor | None, hook: Webhook) -> None:
     """Stop sending to a webhook (kept, deactivated, so its delivery log stays)."""
     hook.active = False
     session.flush()

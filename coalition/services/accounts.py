@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, url_for
 
+from coalition.actors import Actor
 from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.models.organizations import Organization, OrgStatus
@@ -44,7 +45,7 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def create_organization(session: Session, actor: Any, **fields: Any) -> Organization:
+def create_organization(session: Session, actor: Actor | None, **fields: Any) -> Organization:
     """Add a member organization (pending until a coordinator approves it)."""
     fields.setdefault("slug", slugify(fields["name"]))
     if session.scalar(sa.select(Organization.id).where(Organization.slug == fields["slug"])):
@@ -56,7 +57,9 @@ def create_organization(session: Session, actor: Any, **fields: Any) -> Organiza
     return org
 
 
-def update_organization(session: Session, actor: Any, org: Organization, **values: Any) -> None:
+def update_organization(
+    session: Session, actor: Actor | None, org: Organization, **values: Any
+) -> None:
     """Change an organization's details, auditing what changed."""
     changes = diff(org, values)
     if changes:
@@ -65,7 +68,7 @@ def update_organization(session: Session, actor: Any, org: Organization, **value
 
 
 def set_organization_status(
-    session: Session, actor: Any, org: Organization, status: OrgStatus
+    session: Session, actor: Actor | None, org: Organization, status: OrgStatus
 ) -> None:
     """Approve, suspend or reactivate an organization."""
     if org.status == status:
@@ -88,7 +91,9 @@ def _end_sessions_of(session: Session, org: Organization) -> None:
     )
 
 
-def create_user(session: Session, actor: Any, email: str, name: str, **fields: Any) -> User:
+def create_user(
+    session: Session, actor: Actor | None, email: str, name: str, **fields: Any
+) -> User:
     """Add a person; emails are unique."""
     email = normalise_email(email)
     if find_user(session, email) is not None:
@@ -120,7 +125,7 @@ def create_coordinator(session: Session, email: str, name: str, password: str) -
 
 
 def invite(
-    session: Session, actor: Any, org: Organization, email: str, name: str, role: OrgRole
+    session: Session, actor: User, org: Organization, email: str, name: str, role: OrgRole
 ) -> Invitation:
     """Invite someone to an organization and queue the email with a signed link."""
     email = normalise_email(email)
@@ -151,7 +156,7 @@ def _revoke_open_invitations(session: Session, org: Organization, email: str) ->
     )
 
 
-def _invitation_email(invitation: Invitation, actor: Any) -> Any:
+def _invitation_email(invitation: Invitation, actor: Actor | None) -> Any:
     """The invitation message with its signed, expiring link."""
     token = sign(INVITE_PURPOSE, {"id": invitation.id, "email": invitation.email})
     link = external_url("auth.accept_invitation", token=token)
@@ -204,7 +209,7 @@ def accept_invitation(session: Session, invitation: Invitation, name: str, passw
     return user
 
 
-def revoke_invitation(session: Session, actor: Any, invitation: Invitation) -> None:
+def revoke_invitation(session: Session, actor: Actor | None, invitation: Invitation) -> None:
     """Withdraw an open invitation."""
     if not invitation.is_open:
         raise ServiceError("This invitation is no longer open.", status=409)
@@ -213,7 +218,7 @@ def revoke_invitation(session: Session, actor: Any, invitation: Invitation) -> N
     audit(session, actor, "invitation.revoked", invitation, {"email": invitation.email})
 
 
-def change_org_role(session: Session, actor: Any, user: User, role: OrgRole) -> None:
+def change_org_role(session: Session, actor: Actor | None, user: User, role: OrgRole) -> None:
     """Make someone an org admin or a member."""
     if user.org_role == role:
         return
@@ -222,7 +227,7 @@ def change_org_role(session: Session, actor: Any, user: User, role: OrgRole) -> 
     session.flush()
 
 
-def set_user_disabled(session: Session, actor: Any, user: User, disabled: bool) -> None:
+def set_user_disabled(session: Session, actor: Actor | None, user: User, disabled: bool) -> None:
     """Disable or re-enable a person's account."""
     if user.disabled == disabled:
         return
@@ -271,7 +276,7 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 def issue_api_token(
     session: Session,
-    actor: Any,
+    actor: Actor | None,
     org: Organization | None = None,
     user: User | None = None,
     label: str = "",
@@ -292,7 +297,7 @@ def issue_api_token(
     return row, token
 
 
-def revoke_api_token(session: Session, actor: Any, token: ApiToken) -> None:
+def revoke_api_token(session: Session, actor: Actor | None, token: ApiToken) -> None:
     """Revoke a bearer token."""
     if token.revoked_at is not None:
         raise ServiceError("This token is already revoked.", status=409)

@@ -12,6 +12,7 @@ from typing import Any, Protocol, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from coalition.actors import Actor
 from coalition.backoff import Backoff
 from coalition.leases import claim_rows, extend_lease, lease_until, new_token
 from coalition.models.base import utcnow
@@ -179,7 +180,7 @@ def release(session: Session, send_ids: list[int], token: str, until: datetime) 
     )
 
 
-def retry_now(session: Session, actor: Any, send: DigestSend) -> None:
+def retry_now(session: Session, actor: Actor | None, send: DigestSend) -> None:
     """A coordinator sends a failed digest again."""
     if send.state != SendState.FAILED:
         raise ServiceError("Only failed digests can be sent again.", status=409)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from coalition.actors import Actor
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSubscription
 from coalition.models.organizations import Organization
@@ -24,7 +25,7 @@ from coalition.sessions import Session
 
 def add_recipient(
     session: Session,
-    actor: Any,
+    actor: Actor | None,
     email: str,
     name: str,
     org: Organization | None,
@@ -53,7 +54,11 @@ def add_recipient(
 
 
 def _set_recipient(
-    sub: DigestSubscription, actor: Any, name: str, org: Organization | None, values: dict[str, Any]
+    sub: DigestSubscription,
+    actor: Actor | None,
+    name: str,
+    org: Organization | None,
+    values: dict[str, Any],
 ) -> None:
     """Fill an email-only subscription, unconfirmed."""
     for key, value in values.items():
@@ -105,7 +110,7 @@ def confirm_recipient(session: Session, sub: DigestSubscription) -> bool:
     return True
 
 
-def managed_recipients(session: Session, actor: Any) -> list[DigestSubscription]:
+def managed_recipients(session: Session, actor: Actor) -> list[DigestSubscription]:
     """The email-only recipients the actor manages: all for coordinators, their org's else."""
     query = (
         sa.select(DigestSubscription)
@@ -118,12 +123,12 @@ def managed_recipients(session: Session, actor: Any) -> list[DigestSubscription]
     return list(session.scalars(query))
 
 
-def can_manage_recipient(actor: Any, sub: DigestSubscription) -> bool:
+def can_manage_recipient(actor: Actor | None, sub: DigestSubscription) -> bool:
     """Coordinators, and admins of the recipient's organization."""
     if getattr(actor, "is_coordinator", False):
         return True
     return (
         sub.user_id is None
         and bool(getattr(actor, "is_org_admin", False))
-        and sub.organization_id == actor.organization_id
+        and sub.organization_id == getattr(actor, "organization_id", None)
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from coalition.actors import Actor
 from coalition.models.base import utcnow
 from coalition.models.catalog import Category, Kind
 from coalition.models.digests import (
@@ -110,7 +111,9 @@ def save_user_subscription(
     return sub
 
 
-def stop_subscription(session: Session, actor: Any, sub: DigestSubscription, how: str) -> bool:
+def stop_subscription(
+    session: Session, actor: Actor | None, sub: DigestSubscription, how: str
+) -> bool:
     """Unsubscribe; False when it already was."""
     result = session.execute(
         sa.update(DigestSubscription)
