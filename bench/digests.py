@@ -43,6 +43,7 @@ from coalition.models.users import User  # noqa: E402
 from coalition.notify import digest as render  # noqa: E402
 from coalition.notify.smtp import Mailer  # noqa: E402
 from coalition.seeds import SEEDS  # noqa: E402
+from coalition.services.impact import rebuild_facts  # noqa: E402
 from worker.jobs import send_digests  # noqa: E402
 
 BOROUGHS = [
@@ -308,6 +309,7 @@ def _matches(rng: random.Random, listings: list[dict[str, Any]], now: datetime) 
             )
         )
     insert(Match, rows)
+    rebuild_facts(db.session)  # the impact summary the worker keeps from match.fulfilled
 
 
 # ---------------------------------------------------------------- the runs

@@ -195,6 +195,9 @@ class Scope:
     borough: str | None = None
     tag: str | None = None
     tag_org_id: int | None = None
+    # or exact instants (the digest's windows): received at or after `since`, before `until`
+    since: datetime | None = None
+    until: datetime | None = None
 
     def conditions(self) -> list[sa.ColumnElement[bool]]:
         """The WHERE clauses on impact_facts."""
@@ -203,6 +206,10 @@ class Scope:
             where.append(F.received_on >= self.start)
         if self.end:
             where.append(F.received_on <= self.end)
+        if self.since:
+            where.append(F.received_at >= self.since)
+        if self.until:
+            where.append(F.received_at < self.until)
         if self.category_id:
             where.append(F.category_id == self.category_id)
         if self.organization_id:

@@ -15,6 +15,7 @@ from coalition.models.listings import ListingStatus, Visibility
 from coalition.models.matches import Match, MatchState
 from coalition.models.organizations import OrgStatus
 from coalition.security import unsign
+from coalition.services import impact
 from coalition.services.digests import UNSUBSCRIBE_PURPOSE
 from tests.digests.conftest import FlakySmtp, World, run, subscribe
 
@@ -176,6 +177,8 @@ def match(offer: Any, request: Any, state: MatchState, **values: Any) -> Match:
     row = Match(offer_id=offer.id, request_id=request.id, quantity=values.pop("quantity", 10),
                 state=state, value_per_unit=1.0, **values)  # fmt: skip
     db.session.add(row)
+    db.session.flush()
+    impact.record_fulfilled(db.session, row.id)  # as the worker's impact group does
     db.session.commit()
     return row
 

@@ -20,6 +20,7 @@ from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing
 from coalition.models.matches import Match, MatchState
 from coalition.models.organizations import Organization
 from coalition.notify.digest.readers import Links, Viewer
+from coalition.services import impact
 from coalition.services.listings import visible_listings_query
 from coalition.sessions import Session
 
@@ -225,27 +226,11 @@ class Snapshot:
         return self._impact[key]
 
     def _load_impact(self, since: datetime, until: datetime) -> Impact:
-        """One grouped query over the matches received in the window."""
-        offer = aliased(Listing)
-        rows = self.session.execute(
-            sa.select(offer.category_id, offer.kind, sa.func.sum(Match.quantity), sa.func.count())
-            .join(offer, Match.offer_id == offer.id)
-            .where(
-                Match.state == MatchState.FULFILLED,
-                Match.received_at >= since,
-                Match.received_at < until,
-            )
-            .group_by(offer.category_id, offer.kind)
-        ).all()
-        impact = Impact()
-        for category_id, kind, quantity, count in rows:
-            impact.fulfilled += count
-            if kind == Kind.STAFFING:
-                impact.staff_hours += int(quantity)
-            else:
-                impact.units.append((category_id, int(quantity)))
-        impact.units.sort(key=lambda pair: -pair[1])
-        return impact
+        """The impact figures of the window (coalition.services.impact, one implementation)."""
+        figures = impact.compute(self.session, impact.Scope(since=since, until=until))
+        ids = {c.slug: category_id for category_id, c in self.categories.items()}
+        units = [(ids[c.key], c.quantity) for c in figures.supplies if c.key in ids]
+        return Impact(units=units, staff_hours=figures.hours, fulfilled=figures.transfers)
 
     def waiting(self, org_id: int) -> list[Waiting]:
         """Approved matches the organization has not accepted, and hand-offs and receipts due."""
