@@ -50,7 +50,10 @@ class CategoryField(fields.String):
         "inactive": "this category is no longer in use",
     }
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Category:
+    # A String on the wire and in the OpenAPI schema, deliberately a Category once loaded.
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> Category:
         """Resolve the slug; unknown and inactive categories are errors."""
         slug = super()._deserialize(value, attr, data, **kwargs).strip()
         category = category_by_slug(db.session, slug)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -129,7 +130,7 @@ def webhook() -> Any:
 def _render_webhook(org: Organization, form: WebhookForm, status: int = 200) -> Any:
     """Render the webhook page with the last deliveries."""
     hook = webhooks.webhook_of(db.session, org)
-    log = []
+    log: Sequence[WebhookDelivery] = []
     if hook is not None:
         log = db.session.scalars(
             sa.select(WebhookDelivery)
