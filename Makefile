@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 TRANSLATIONS := coalition/translations
 POT := $(TRANSLATIONS)/messages.pot
 
-.PHONY: run test test-sqlite test-postgres install lint format bench chromium pango migrate demo worker clean translations
+.PHONY: run test test-sqlite test-postgres install lint security-audit format bench chromium pango migrate demo worker clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,13 +38,18 @@ worker: migrate
 	$(BIN)/python -m worker
 
 ## test: every test on SQLite, then on PostgreSQL + RabbitMQ when they answer (required under CI=true)
-test: install chromium pango lint test-sqlite test-postgres
+test: install chromium pango lint security-audit test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+## security-audit: bandit at medium severity; pip-audit too when PIP_AUDIT=1 (never fails on the network)
+security-audit: install
+	$(BIN)/bandit -q -r coalition worker scripts bench -ll
+	$(BIN)/python -m scripts.dependency_audit
 
 test-sqlite: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
