@@ -147,6 +147,8 @@ def notify_config() -> dict[str, Any]:
         "NOTIFY_RETRY_MAX": _env_float("NOTIFY_RETRY_MAX", 3600.0),
         "NOTIFY_CLAIM_SECONDS": _env_float("NOTIFY_CLAIM_SECONDS", 300.0),
         "WEBHOOK_TIMEOUT": _env_float("WEBHOOK_TIMEOUT", 5.0),
+        # webhooks to loopback/private/link-local addresses (off: SSRF; tests turn it on)
+        "WEBHOOK_ALLOW_PRIVATE": _env_bool("WEBHOOK_ALLOW_PRIVATE", False),
     }
 
 

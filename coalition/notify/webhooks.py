@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 
+from coalition import outbound
 from coalition.actors import Actor
 from coalition.events.envelope import Event
 from coalition.models.matches import Match
@@ -99,8 +100,9 @@ def send_one(delivery: WebhookDelivery, now: datetime) -> Outcome:
     timestamp = int(now.timestamp())
     body = body_for(delivery, timestamp)
     timeout = float(current_app.config["WEBHOOK_TIMEOUT"])
+    allow_private = bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False))
     try:
-        response = requests.post(
+        response = outbound.http_session(allow_private).post(
             delivery.webhook.url,
             data=body,
             headers=headers_for(delivery, body, timestamp),
@@ -130,6 +132,10 @@ def check_url(url: str) -> str:
         raise ServiceError("Enter an http:// or https:// URL.", "url")
     if len(url) > MAX_URL:
         raise ServiceError(f"Keep the URL under {MAX_URL} characters.", "url")
+    try:
+        outbound.check_url(url, bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)))
+    except outbound.RefusedDestination as exc:
+        raise ServiceError(f"Webhooks cannot go to internal addresses ({exc}).", "url") from exc
     return url
 
 
