@@ -314,8 +314,19 @@ def reset(app: Flask) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _nudge_after_commit(session: Session) -> None:
-    """Publish the events this transaction recorded; never fail the committed request."""
+    """Keep the events this transaction committed for `_nudge_after_release`."""
     pending = session.info.pop("outbox_pending", None)
+    if pending:
+        session.info.setdefault("outbox_committed", []).extend(pending)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _nudge_after_release(session: Session, transaction: Any) -> None:
+    """Publish the committed events once the session has given its connection back, so a
+    request never holds two connections (the nudge opens its own); never fail the request."""
+    if transaction.parent is not None:
+        return
+    pending = session.info.pop("outbox_committed", None)
     if not pending or not has_app_context():
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
