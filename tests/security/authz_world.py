@@ -155,7 +155,7 @@ def url_values(world: World, endpoint: str, role: str, scope: str) -> dict[str, 
         "letter_id": world.letter.id,
         "category_id": world.category.id,
         "token": _token_for(endpoint, side),
-        "filename": "app.css",
+        "filename": "impact.css" if endpoint == "impact.static" else "app.css",
     }
 
 
