@@ -45,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     from coalition import auth, database, i18n, models  # noqa: F401  (loaders, pragmas, tables)
     from coalition.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     login_manager.init_app(app)

@@ -71,6 +71,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "RESOLVE_INTERVAL": _env_int("RESOLVE_INTERVAL", 300),
         "RESOLVE_MARGIN": float(os.environ.get("RESOLVE_MARGIN", "0.002")),
         "MATCH_HOLD_HOURS": _env_int("MATCH_HOLD_HOURS", 72),
+        **pool_config(),
         **notify_config(),
         **digests_config(),
         **events_config(),
@@ -134,6 +135,16 @@ STATIC_DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
     "API_PAGE_SIZE": 50,
 }
+
+
+def pool_config() -> dict[str, Any]:
+    """Database connections per process: size the pool to the threads that use it (gunicorn
+    --threads, plus the relay's and the worker's); past the timeout a request gets a 503."""
+    return {
+        "DATABASE_POOL_SIZE": _env_int("DATABASE_POOL_SIZE", 10),
+        "DATABASE_MAX_OVERFLOW": _env_int("DATABASE_MAX_OVERFLOW", 10),
+        "DATABASE_POOL_TIMEOUT": _env_float("DATABASE_POOL_TIMEOUT", 10.0),
+    }
 
 
 def notify_config() -> dict[str, Any]:

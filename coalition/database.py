@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from coalition.sessions import Session
 
@@ -60,3 +60,16 @@ def upsert(
     """INSERT … ON CONFLICT (index_elements) DO UPDATE SET `set_`."""
     statement = dialect_insert(session)(entity).values(**values)
     return statement.on_conflict_do_update(index_elements=index_elements, set_=dict(set_))
+
+
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options: the configured ones plus the pool's size and timeout
+    (an in-memory SQLite database keeps its one-connection pool)."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return options
+    options.setdefault("pool_size", int(config.get("DATABASE_POOL_SIZE", 10)))
+    options.setdefault("max_overflow", int(config.get("DATABASE_MAX_OVERFLOW", 10)))
+    options.setdefault("pool_timeout", float(config.get("DATABASE_POOL_TIMEOUT", 10.0)))
+    return options

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from coalition.extensions import db
@@ -20,6 +21,7 @@ from coalition.i18n import N_
 from coalition.services.errors import ServiceError
 
 log = logging.getLogger("coalition.errors")
+RETRY_AFTER_S = 2
 
 MESSAGES = {
     400: N_("The request could not be understood."),
@@ -31,6 +33,7 @@ MESSAGES = {
     422: N_("Some fields are not valid."),
     429: N_("Too many attempts. Wait a minute and try again."),
     500: N_("Something went wrong on our side."),
+    503: N_("The service is busy. Try again in a few seconds."),
 }
 
 
@@ -120,6 +123,17 @@ def field_errors(error: ServiceError) -> dict[str, list[str]]:
     return errors or {}
 
 
+def handle_pool_timeout(error: PoolTimeout):  # type: ignore[no-untyped-def]
+    """Every database connection is busy: 503 with Retry-After at once, rather than a hang."""
+    log.warning("database pool exhausted on %s %s: %s", request.method, request.path, error)
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if wants_json():
+        return json_error(503, headers=headers)
+    # no layout: it would ask the database who is signed in
+    page = f"<!doctype html><title>Busy</title><h1>503</h1><p>{MESSAGES[503]}</p>"
+    return page, 503, headers
+
+
 def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
     """Log an unexpected exception and answer 500 without details."""
     log.exception("unhandled error on %s %s", request.method, request.path)
@@ -131,5 +145,6 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

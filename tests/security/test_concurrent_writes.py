@@ -4,6 +4,7 @@ pool answers 503 with Retry-After at once instead of hanging."""
 
 from __future__ import annotations
 
+import contextvars
 import statistics
 import threading
 import time
@@ -13,10 +14,12 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 
+from coalition import create_app
 from coalition.extensions import db
 from coalition.models.events import OutboxEvent
 from coalition.models.listings import Direction, Listing
 from coalition.services import accounts
+from tests.conftest import make_test_config
 from tests.factories import OrgAdminFactory
 from tests.listings_support import SUPPLY_REQUEST
 
@@ -101,3 +104,33 @@ def peak_checked_out(app: Any, call: Any) -> int:
         sa.event.remove(engine, "checkin", checkin)
     assert response.status_code == 201
     return state["most"]
+
+
+def test_an_exhausted_pool_answers_503_with_retry_after(app, app_tmp):
+    token = org_token()
+    person = OrgAdminFactory()
+    tight = create_app(
+        {
+            **make_test_config(app_tmp, app.config["SQLALCHEMY_DATABASE_URI"]),
+            "DATABASE_POOL_SIZE": 1,
+            "DATABASE_MAX_OVERFLOW": 0,
+            "DATABASE_POOL_TIMEOUT": 0.2,
+        }
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    browser = tight.test_client()
+    with browser.session_transaction() as session:
+        session["_user_id"] = person.get_id()
+    with tight.app_context():
+        held = db.engine.connect()  # the one connection of the pool is busy
+        try:
+            api = contextvars.Context().run(
+                tight.test_client().get, "/api/v1/offers", headers=headers
+            )
+            page = contextvars.Context().run(browser.get, "/listings/")
+        finally:
+            held.close()
+            db.engine.dispose()
+    assert (api.status_code, api.headers["Retry-After"]) == (503, "2")
+    assert api.json["code"] == 503
+    assert page.status_code == 503 and page.headers["Retry-After"] == "2"
