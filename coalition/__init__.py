@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     configure_logging(app)
     register_extensions(app)
+    register_request_guards(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -59,6 +60,13 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     i18n.ensure_compiled(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+
+
+def register_request_guards(app: Flask) -> None:
+    """Bounded ids in URLs and API input the parser and the database can take."""
+    from coalition import request_guard
+
+    request_guard.register(app)
 
 
 def register_blueprints(app: Flask) -> None:
