@@ -53,11 +53,32 @@ def sees_names(match: Match, listing: Listing, viewer: Viewer) -> bool:
     return viewer.coordinator or listing.organization_id == viewer.org_id or match.names_shared
 
 
+# Before approval a distance is a band under 5 km and whole km above: precise enough to
+# judge a trip, too coarse to pick one organization out of the directory by its distance.
+BANDS_KM = (2.0, 5.0)
+HIDDEN_FACTORS = ("D", "value_per_unit")  # the distance factor (and what it feeds) undo rounding
+
+
+def rounded_km(distance_km: float) -> float:
+    """The distance as shown before approval: the top of its band under 5 km, else whole km."""
+    for top in BANDS_KM:
+        if distance_km < top:
+            return top
+    return float(round(distance_km))
+
+
 def distance_phrase(distance_km: float) -> str:
-    """'8 km away', 'less than 1 km away'."""
-    if distance_km < 1:
-        return gettext("less than 1 km away")
+    """'8 km away', 'less than 2 km away', '2 to 5 km away'."""
+    if distance_km < BANDS_KM[0]:
+        return gettext("less than %(km)s km away", km=int(BANDS_KM[0]))
+    if distance_km < BANDS_KM[1]:
+        return gettext("%(low)s to %(high)s km away", low=int(BANDS_KM[0]), high=int(BANDS_KM[1]))
     return gettext("%(km)s km away", km=round(distance_km))
+
+
+def exact_distances(match: Match, viewer: Viewer) -> bool:
+    """Coordinators always, the two sides once names are shared."""
+    return viewer.coordinator or match.names_shared
 
 
 def anonymous(org: Organization, distance_km: float) -> str:
@@ -125,7 +146,27 @@ def explanation_view(match: Match, viewer: Viewer, discreet: bool = False) -> di
         {k: v for k, v in alt.items() if k not in SIDES}
         for alt in explanation.get("alternatives") or []
     ]
-    return explanation
+    return explanation if exact_distances(match, viewer) else _coarse(explanation)
+
+
+def _coarse(explanation: dict[str, Any]) -> dict[str, Any]:
+    """Distances rounded, and the factors and values that would give them back left out."""
+    factors = explanation.get("factors")
+    if isinstance(factors, dict):
+        explanation["factors"] = {k: v for k, v in factors.items() if k not in HIDDEN_FACTORS}
+    explanation.pop("value", None)
+    explanation["alternatives"] = [
+        _rounded({k: v for k, v in alt.items() if k != "value_per_unit"})
+        for alt in explanation["alternatives"]
+    ]
+    return _rounded(explanation)
+
+
+def _rounded(item: dict[str, Any]) -> dict[str, Any]:
+    """The item with its `distance_km`, if any, rounded."""
+    if item.get("distance_km") is not None:
+        item["distance_km"] = rounded_km(float(item["distance_km"]))
+    return item
 
 
 def match_view(
@@ -141,7 +182,9 @@ def match_view(
         "category_label": category.label(discreet),
         "unit": unit_of(match, discreet),
         "quantity": match.quantity,
-        "distance_km": round(match.distance_km, 1),
+        "distance_km": round(match.distance_km, 1)
+        if exact_distances(match, viewer)
+        else rounded_km(match.distance_km),
         "urgency": match.request.urgency.value if match.request.urgency else None,
         "names_shared": match.names_shared,
         "our_side": side_of(match, viewer),

@@ -68,7 +68,7 @@ def test_before_approval_the_api_hides_the_other_organization(as_):
     assert body["our_side"] == "request" and body["names_shared"] is False
     assert "offer" not in body["explanation"]
     assert body["explanation"]["urgency"] == "high"
-    assert body["explanation"]["distance_km"] == pytest.approx(14.64)
+    assert body["explanation"]["distance_km"] == 15.0  # whole km before approval
     assert body["explanation"]["days_to_expiry"] == 45
     raw = as_(pair.receiver_member).get("/api/v1/matches").get_data(as_text=True)
     assert leaks(raw, pair.receiver) == []
