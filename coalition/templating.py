@@ -123,6 +123,20 @@ EXTRA_NAV: list[tuple[str, str, str]] = [
 ]
 
 
+def sees_listing(listing: Any) -> bool:
+    """Whether the current person sees a listing's organization, exact site and stock."""
+    from coalition.services.discretion import Viewer, sees_site
+
+    return sees_site(listing.organization_id, Viewer.of(current_user))
+
+
+def distance_text(distance_km: float, listing: Any) -> str:
+    """How far another organization's listing is, as a rounded band (discretion)."""
+    from coalition.services.discretion import distance_phrase
+
+    return distance_phrase(distance_km).removesuffix(" away")
+
+
 TEMPLATE_GLOBALS: dict[str, Any] = {
     "nav_items": nav_items,
     "current_locale": current_locale,
@@ -133,6 +147,8 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
     "listing_matches": listing_matches,
     "today": today,
     "explain": story.explanation_sentences,
+    "sees_listing": sees_listing,
+    "distance_text": distance_text,
 }
 TEMPLATE_FILTERS: dict[str, Any] = {
     "label": label,

@@ -8,6 +8,7 @@ Pages, API responses, emails and webhooks all build on `match_view`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,46 @@ def distance_phrase(distance_km: float) -> str:
     if distance_km < BANDS_KM[1]:
         return gettext("%(low)s to %(high)s km away", low=int(BANDS_KM[0]), high=int(BANDS_KM[1]))
     return gettext("%(km)s km away", km=round(distance_km))
+
+
+STOCK_FIELDS = ("quantity", "reserved", "fulfilled")
+GRID_KM = 3.0  # other organizations see a site as the centre of its 3 km grid cell
+KM_PER_DEGREE = 111.32
+
+
+def coarse_point(lat: float, lon: float) -> tuple[float, float]:
+    """The centre of the grid cell of about GRID_KM x GRID_KM holding the point."""
+    lat_step = GRID_KM / KM_PER_DEGREE
+    cell_lat = (math.floor(lat / lat_step) + 0.5) * lat_step
+    lon_step = GRID_KM / (KM_PER_DEGREE * max(math.cos(math.radians(cell_lat)), 0.01))
+    cell_lon = (math.floor(lon / lon_step) + 0.5) * lon_step
+    return round(cell_lat, 4), round(cell_lon, 4)
+
+
+def sees_site(org_id: int | None, viewer: Viewer) -> bool:
+    """Exact sites, stock held and names of listings: the organization itself, coordinators."""
+    return viewer.coordinator or (org_id is not None and org_id == viewer.org_id)
+
+
+def discreet_listing(data: dict[str, Any], org_id: int, viewer: Viewer) -> dict[str, Any]:
+    """A dumped listing as another organization may see it: no organization, a coarse site,
+    and only what is available (quantity, reserved and fulfilled would tell open matches)."""
+    if sees_site(org_id, viewer):
+        return data
+    hidden = {key: None for key in STOCK_FIELDS if key in data}
+    return _coarse_site({**data, "org": None, **hidden})
+
+
+def discreet_organization(data: dict[str, Any], org_id: int, viewer: Viewer) -> dict[str, Any]:
+    """A dumped organization as another may see it: its area, not its exact site."""
+    return data if sees_site(org_id, viewer) else _coarse_site(dict(data))
+
+
+def _coarse_site(data: dict[str, Any]) -> dict[str, Any]:
+    """`lat` and `lon`, when present, moved to the centre of their grid cell."""
+    if data.get("lat") is not None and data.get("lon") is not None:
+        data["lat"], data["lon"] = coarse_point(float(data["lat"]), float(data["lon"]))
+    return data
 
 
 def exact_distances(match: Match, viewer: Viewer) -> bool:

@@ -524,10 +524,14 @@ def filtered_query(actor: Actor | None, filters: ListingFilters) -> Select[Listi
     query = visible_listings_query(actor).join(Listing.category).join(Listing.organization)
     for condition in _conditions(filters):
         query = query.where(condition)
+    if filters.org and not _names_all(actor):
+        # others' listings carry no name: filtering by one would put it back
+        query = query.where(Listing.organization_id == getattr(actor, "organization_id", None))
     if filters.q:
         needle = filters.q.strip().lower()
+        searched = _SEARCHED if _names_all(actor) else _SEARCHED[:-1]
         query = query.where(
-            sa.or_(*(sa.func.lower(c).contains(needle, autoescape=True) for c in _SEARCHED))
+            sa.or_(*(sa.func.lower(c).contains(needle, autoescape=True) for c in searched))
         )
     if filters.within_km and filters.origin:
         query = query.where(*_bounding_box(filters.origin, filters.within_km))
@@ -535,6 +539,11 @@ def filtered_query(actor: Actor | None, filters: ListingFilters) -> Select[Listi
 
 
 _SEARCHED = (Listing.notes, Category.plain_label, Category.neutral_label, Organization.name)
+
+
+def _names_all(actor: Actor | None) -> bool:
+    """Coordinators find listings by organization; others only their own (discretion)."""
+    return bool(getattr(actor, "is_coordinator", False))
 
 
 def _conditions(filters: ListingFilters) -> list[Any]:

@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from coalition.actors import Actor
 from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization
+from coalition.services.discretion import Viewer, discreet_listing
 from coalition.services.listing_input import OfferCreateSchema, load_errors
 from coalition.services.listings import ListingInvalid, acting_organization, post_listing
 from coalition.services.listings import prepare_listing as _prepare
@@ -275,9 +276,9 @@ def _zone(org: Organization) -> tzinfo:
 # ---------------------------------------------------------------- export
 
 
-def export_row(listing: Listing, discreet: bool = False) -> list[Any]:
-    """One listing as a CSV row of EXPORT_COLUMNS."""
-    values = {
+def export_row(listing: Listing, discreet: bool = False, viewer: Viewer | None = None) -> list[Any]:
+    """One listing as a CSV row of EXPORT_COLUMNS (as `viewer` may see it, when given)."""
+    values: dict[str, Any] = {
         "id": listing.id,
         "direction": listing.direction.value,
         "org": listing.organization.slug,
@@ -306,7 +307,9 @@ def export_row(listing: Listing, discreet: bool = False) -> list[Any]:
         "created_at": listing.created_at.isoformat(),
         "updated_at": listing.updated_at.isoformat(),
     }
-    return [values[name] for name in EXPORT_COLUMNS]
+    if viewer is not None:
+        values = discreet_listing(values, listing.organization_id, viewer)
+    return ["" if values[name] is None else values[name] for name in EXPORT_COLUMNS]
 
 
 def _yes_no(flag: bool) -> str:
@@ -319,13 +322,15 @@ def _safe_cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def export_csv(listings: Iterable[Listing], discreet: bool = False) -> Iterator[str]:
+def export_csv(
+    listings: Iterable[Listing], discreet: bool = False, viewer: Viewer | None = None
+) -> Iterator[str]:
     """The CSV text of the listings, line by line, header first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     for listing in listings:
-        writer.writerow(export_row(listing, discreet))
+        writer.writerow(export_row(listing, discreet, viewer))
         yield _drain(buffer)
     yield _drain(buffer)
 

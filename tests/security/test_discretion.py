@@ -8,7 +8,7 @@ import pytest
 from coalition.extensions import db
 from coalition.services.discretion import distance_phrase, rounded_km
 from coalition.services.match_lifecycle import approve
-from tests.matches_support import make_pair
+from tests.matches_support import leaks, make_pair
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,56 @@ def test_coordinators_and_both_sides_after_approval_see_exact_distances(login):
     db.session.commit()
     member = login(pair.receiver_member).get(f"/api/v1/matches/{pair.match.id}").json
     assert (member["distance_km"], member["explanation"]["distance_km"]) == (14.6, 14.64)
+
+
+def _everything_read(client, pair) -> dict[str, str]:
+    """Every page and API answer the receiving organization can read before approval."""
+    paths = [
+        "/api/v1/offers",
+        "/api/v1/requests",
+        "/api/v1/organizations",
+        f"/api/v1/organizations/{pair.giver.slug}",
+        "/api/v1/matches",
+        f"/api/v1/matches/{pair.match.id}",
+        f"/api/v1/offers/{pair.offer.id}",
+        f"/api/v1/offers?org={pair.giver.slug}",
+        "/listings/",
+        f"/listings/?q={pair.giver.name}",
+        f"/listings/?org={pair.giver.slug}",
+        f"/listings/{pair.offer.id}",
+        "/listings/export.csv",
+        "/matches",
+        f"/matches/{pair.match.id}",
+    ]
+    return {path: client.get(path).get_data(as_text=True) for path in paths}
+
+
+def test_from_what_it_can_read_before_approval_the_counterpart_cannot_be_singled_out(login):
+    pair = make_pair()
+    client = login(pair.receiver_member)
+    read = _everything_read(client, pair)
+    exact_site = (f"{pair.giver.lat}", f"{pair.giver.lon}")
+    for path, text in read.items():
+        assert not any(coordinate in text for coordinate in exact_site), path
+        assert "14.6" not in text, path  # the exact distance, to any precision shown
+    for path in ("/api/v1/offers", f"/api/v1/offers/{pair.offer.id}"):
+        listing = client.get(path).json
+        listing = listing[0] if isinstance(listing, list) else listing
+        assert listing["org"] is None  # nothing ties the offer to the directory's entry
+        assert (listing["quantity"], listing["reserved"], listing["fulfilled"]) == (None,) * 3
+        assert listing["available"] == pair.offer.available
+    for path in ("/listings/", f"/listings/{pair.offer.id}", f"/matches/{pair.match.id}"):
+        assert pair.giver.name not in read[path], path
+    assert client.get(f"/api/v1/offers?org={pair.giver.slug}").json == []  # no filter by name
+    assert "No listings match" in read[f"/listings/?q={pair.giver.name}"]  # no search by name
+    assert pair.giver.slug not in read["/listings/export.csv"]
+    assert leaks(read[f"/api/v1/matches/{pair.match.id}"], pair.receiver) == []
+
+
+def test_the_organization_itself_and_coordinators_see_exact_sites_and_stock(login):
+    pair = make_pair()
+    for person in (pair.giver_member, pair.coordinator):
+        listing = login(person).get(f"/api/v1/offers/{pair.offer.id}").json
+        assert (listing["org"], listing["lat"]) == (pair.giver.slug, pair.giver.lat)
+        assert listing["reserved"] == pair.match.quantity
+        assert pair.giver.name in login(person).get(f"/listings/{pair.offer.id}").text

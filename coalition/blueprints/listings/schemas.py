@@ -6,9 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_dump
 
+from coalition.auth import actor
 from coalition.models.catalog import Kind
 from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
 from coalition.schema_fields import enum_field
+from coalition.services.discretion import Viewer, discreet_listing
 from coalition.services.listing_input import STAFFING_FIELDS, SUPPLY_FIELDS
 
 
@@ -47,16 +49,24 @@ class ListingSchema(Schema):
     """A listing as the API returns it; fields of the other kind are left out."""
 
     id = fields.Integer(required=True)
-    org = fields.String(required=True, attribute="organization.slug")
+    org = fields.String(
+        required=True,
+        allow_none=True,
+        attribute="organization.slug",
+        metadata={"description": "null unless the listing is the caller's (or a coordinator's)"},
+    )
     kind = fields.Enum(Kind, by_value=True, required=True)
     category = fields.String(required=True, attribute="category.slug")
     unit = fields.String(required=True)
-    quantity = fields.Integer(required=True)
-    reserved = fields.Integer(required=True)
-    fulfilled = fields.Integer(required=True)
+    # quantity, reserved and fulfilled are null on other organizations' listings
+    quantity = fields.Integer(required=True, allow_none=True)
+    reserved = fields.Integer(required=True, allow_none=True)
+    fulfilled = fields.Integer(required=True, allow_none=True)
     available = fields.Integer(required=True)
     status = fields.Enum(ListingStatus, by_value=True, required=True)
-    lat = fields.Float(required=True)
+    lat = fields.Float(
+        required=True, metadata={"description": "a 3 km grid cell's centre for other organizations"}
+    )
     lon = fields.Float(required=True)
     max_distance_km = fields.Float(required=True)
     notes = fields.String(required=True)
@@ -75,6 +85,11 @@ class ListingSchema(Schema):
         """Supply listings carry no staffing fields and the other way round."""
         other = KIND_ONLY[Kind.STAFFING.value if data["kind"] == "supply" else "supply"]
         return {k: v for k, v in data.items() if k not in other}
+
+    @post_dump(pass_original=True)
+    def _discreet(self, data: dict[str, Any], listing: Any, **kwargs: Any) -> dict[str, Any]:
+        """Other organizations get no name, a coarse site and only what is available."""
+        return discreet_listing(data, listing.organization_id, Viewer.of(actor()))
 
 
 class OfferSchema(ListingSchema):

@@ -31,6 +31,7 @@ from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.services import catalog
 from coalition.services import listings as service
+from coalition.services.discretion import Viewer
 from coalition.services.errors import ServiceError
 from coalition.services.listing_input import CREATE_SCHEMAS, UPDATE_SCHEMAS, load_errors
 from coalition.services.listings_csv import (
@@ -111,7 +112,10 @@ def _browse_form() -> BrowseForm:
     """The filter form from the query string, with its choices."""
     form = BrowseForm(request.args)
     form.category.choices = [("", "Any"), *category_choices(catalog.all_categories(db.session))]
-    form.org.choices = [("", "Any"), *org_choices(_active_orgs())]
+    orgs = _active_orgs()
+    if not current_user.is_coordinator:  # others' listings carry no name (discretion)
+        orgs = [org for org in orgs if org.id == current_user.organization_id]
+    form.org.choices = [("", "Any"), *org_choices(orgs)]
     return form
 
 
@@ -195,7 +199,8 @@ def export() -> Any:
     """The filtered list as CSV (neutral labels for organizations that chose them)."""
     rows = _search(_filters(_browse_form()))
     discreet = bool(getattr(current_user.organization, "discreet_wording", False))
-    body = "".join(export_csv((listing for listing, _ in rows), discreet))
+    viewer = Viewer.of(current_user)
+    body = "".join(export_csv((listing for listing, _ in rows), discreet, viewer))
     filename = f"listings-{date.today():%Y%m%d}.csv"
     return Response(
         body,

@@ -1,6 +1,11 @@
 """Output schemas for organizations."""
 
-from marshmallow import Schema, fields
+from typing import Any
+
+from marshmallow import Schema, fields, post_dump
+
+from coalition.auth import actor
+from coalition.services.discretion import Viewer, discreet_organization
 
 
 class OrganizationSchema(Schema):
@@ -10,9 +15,14 @@ class OrganizationSchema(Schema):
     name = fields.String()
     type = fields.Function(lambda org: org.type.value)
     borough = fields.Function(lambda org: org.area)
-    lat = fields.Float()
+    lat = fields.Float(metadata={"description": "its 3 km grid cell's centre, for others"})
     lon = fields.Float()
     service_radius_km = fields.Integer()
+
+    @post_dump(pass_original=True)
+    def _discreet(self, data: dict[str, Any], org: Any, **kwargs: Any) -> dict[str, Any]:
+        """Other organizations see the area of a site, not the site."""
+        return discreet_organization(data, org.id, Viewer.of(actor()))
 
 
 class OrganizationContactSchema(OrganizationSchema):
