@@ -31,6 +31,7 @@ from tests.factories import (
 )
 from tests.matches_support import propose
 
+STATIC_FILES = {"impact.static": "impact.css", "main.swagger_ui_asset": "swagger-ui.css"}
 ROLES = ("anonymous", "member", "org_admin", "org_token", "coordinator", "coordinator_token")
 SCOPES = ("own", "other")
 
@@ -155,7 +156,7 @@ def url_values(world: World, endpoint: str, role: str, scope: str) -> dict[str, 
         "letter_id": world.letter.id,
         "category_id": world.category.id,
         "token": _token_for(endpoint, side),
-        "filename": "impact.css" if endpoint == "impact.static" else "app.css",
+        "filename": STATIC_FILES.get(endpoint, "app.css"),
     }
 
 

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from coalition import outbound
 from coalition.extensions import db
 from coalition.models.notifications import DeliveryState, Webhook, WebhookDelivery
-from coalition.notify import delivery
 from coalition.notify.notifications import on_match_event
 from tests.conftest import count
 from tests.matches_support import events_of, make_pair
 from tests.notify.servers import webhook_receiver
+from worker import jobs
 
 INTERNAL = [
     "127.0.0.1",
@@ -101,7 +101,7 @@ def _propose_and_deliver() -> None:
     row = db.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.type == "match.proposed"))
     on_match_event(db.session, from_envelope(row.one().payload))
     db.session.commit()
-    delivery.deliver_due(db.session)
+    jobs.deliver_due(db.session)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
