@@ -48,6 +48,9 @@ def noop(session: Any, event: Any) -> None:
     """The benchmark's handler: the cost measured is the backbone's own."""
 
 
+BENCH_ROUTES = {"bench": ("offer.posted",)}
+
+
 def run_pipeline_worker() -> int:
     """Child: relay + consumer with the no-op handler; one `event_id time` line per ack."""
     from coalition import create_app
@@ -198,11 +201,13 @@ def bench_pipeline(
     setup: dict[str, Any], folder: Path, args: argparse.Namespace
 ) -> dict[str, float]:
     """Throughput and latency of outbox → relay/nudge → broker → consumer → inbox."""
+    from coalition.events.extension import use_routes
     from coalition.events.outbox import emit
     from coalition.extensions import db
 
-    config = {**setup["config"], "EVENTS_HANDLER_TABLE": {"bench": {"offer.posted": [noop]}}}
+    config = setup["config"]
     app = make_app({**config, "EVENTS_NUDGE": False})
+    use_routes(app, BENCH_ROUTES)
     # the relay takes rows at once (grace 0): the throughput run has no nudge to wait for
     env = {
         "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
@@ -236,10 +241,10 @@ def bench_pipeline(
 
 def _dispose(app: Any) -> None:
     """Close the app's database connections."""
-    from coalition.events import publisher
+    from coalition.events import extension
     from coalition.extensions import db
 
-    publisher.reset(app)
+    extension.reset(app)
     with app.app_context():
         db.engine.dispose()
 
@@ -354,7 +359,7 @@ def cleanup_server(setup: dict[str, Any]) -> None:
     from coalition.events.broker import connect
     from coalition.events.topology import Topology
 
-    topology = Topology.from_config(setup["config"], {"bench": {"offer.posted": [noop]}})
+    topology = Topology.from_config(setup["config"], BENCH_ROUTES)
     with connect(setup["config"]) as conn:
         topology.delete(conn.default_channel)
 

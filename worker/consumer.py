@@ -21,9 +21,10 @@ from kombu.mixins import ConsumerMixin
 
 from coalition.backoff import Backoff
 from coalition.events import broker, metrics
-from coalition.events.topology import HandlerTable, Topology
+from coalition.events.topology import Topology
 from coalition.extensions import db
 from worker.processing import Outcome, Result, RetryPolicy, process_batch
+from worker.routing import HandlerTable, routes_of
 
 log = logging.getLogger("worker.consumer")
 
@@ -47,7 +48,7 @@ class EventConsumer(ConsumerMixin):
     ) -> None:
         self.app = app
         self.handlers = handlers
-        self.topology = Topology.from_config(app.config, handlers)
+        self.topology = Topology.from_config(app.config, routes_of(handlers))
         self.groups = list(groups or self.topology.groups)
         self.policy = RetryPolicy.from_config(app.config)
         self.prefetch = int(app.config.get("BROKER_PREFETCH", 64))

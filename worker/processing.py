@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 from coalition.backoff import Backoff
 from coalition.database import upsert
 from coalition.events.envelope import Event, from_envelope
-from coalition.events.topology import Handler, HandlerTable
 from coalition.models.base import utcnow
 from coalition.models.events import DeadLetter, HandlerAttempt, InboxMessage
+from worker.routing import Handler, HandlerTable
 
 log = logging.getLogger("worker.processing")
 

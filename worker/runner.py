@@ -10,8 +10,8 @@ from flask import Flask
 
 from coalition.backoff import Backoff
 from coalition.events.relay import Relay
-from coalition.events.topology import HandlerTable
 from worker.consumer import EventConsumer, OnProcessed
+from worker.routing import HandlerTable, routes_of
 from worker.schedule import JOBS, Job, Scheduler
 
 log = logging.getLogger("worker")
@@ -45,10 +45,10 @@ class Worker:
     def _target(self, part: str) -> Callable[[], None]:
         """The loop of one part (a fresh consumer after each broker failure)."""
         if part == "relay":
-            relay = Relay(self.app, self.handlers)
+            relay = Relay(self.app, routes_of(self.handlers))
             return lambda: relay.run(self.stop)
         if part == "schedule":
-            scheduler = Scheduler(self.app, self.handlers, self.jobs)
+            scheduler = Scheduler(self.app, routes_of(self.handlers), self.jobs)
             return lambda: scheduler.run(self.stop)
 
         def consume() -> None:

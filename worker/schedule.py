@@ -27,7 +27,7 @@ from coalition.events.outbox import emit
 from coalition.events.publisher import Publisher
 from coalition.events.relay import relay_publisher
 from coalition.events.sweeper import sweep_outbox
-from coalition.events.topology import HandlerTable
+from coalition.events.topology import Routes
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.events import JobLease
@@ -50,7 +50,7 @@ class JobContext:
     now: datetime
     config: Mapping[str, Any]
     publisher: Publisher
-    handlers: HandlerTable
+    routes: Routes
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Job:
 
 def outbox_sweep(ctx: JobContext) -> Any:
     """Publish stuck outbox rows; re-publish rows a group never handled."""
-    return sweep_outbox(ctx.session, ctx.publisher, ctx.handlers, ctx.config, ctx.now)
+    return sweep_outbox(ctx.session, ctx.publisher, ctx.routes, ctx.config, ctx.now)
 
 
 def reconcile_listings(ctx: JobContext) -> int:
@@ -175,13 +175,13 @@ class Scheduler:
     """Runs each job at most once per interval across every worker sharing the database."""
 
     def __init__(
-        self, app: Flask, handlers: HandlerTable, jobs: tuple[Job, ...] = JOBS, holder: str = ""
+        self, app: Flask, routes: Routes, jobs: tuple[Job, ...] = JOBS, holder: str = ""
     ) -> None:
         self.app = app
-        self.handlers = handlers
+        self.routes = routes
         self.jobs = jobs
         self.holder = holder or f"worker-{id(self):x}"
-        self.publisher = relay_publisher(app.config, handlers, path="sweep")
+        self.publisher = relay_publisher(app.config, routes, path="sweep")
         self.next_check: dict[str, float] = {}
 
     def tick(self) -> list[str]:
@@ -222,7 +222,7 @@ class Scheduler:
     def _run(self, job: Job) -> None:
         """Run one job in its own transaction and record how it ended."""
         started = time.perf_counter()
-        ctx = JobContext(db.session(), utcnow(), self.app.config, self.publisher, self.handlers)
+        ctx = JobContext(db.session(), utcnow(), self.app.config, self.publisher, self.routes)
         error = None
         try:
             result = job.run(ctx)

@@ -8,10 +8,8 @@ from typing import Any
 import click
 from flask import current_app
 
-from coalition.events.publisher import PublishError
-from coalition.events.relay import relay_publisher
+from coalition.events.extension import routes
 from coalition.events.status import ReplayError, events_status, replay
-from coalition.events.topology import default_handlers
 from coalition.extensions import db
 
 events_cli = click.Group("events", help="Watch and repair the event backbone.")
@@ -21,7 +19,7 @@ events_cli = click.Group("events", help="Watch and repair the event backbone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status_command(as_json: bool) -> None:
     """Outbox backlog, unprocessed events, retries, dead letters and periodic jobs."""
-    status = events_status(db.session(), default_handlers(current_app.config))
+    status = events_status(db.session(), routes(current_app))
     db.session.rollback()
     if as_json:
         click.echo(json.dumps(status, indent=2))
@@ -61,20 +59,15 @@ def status_lines(status: dict[str, Any]) -> list[str]:
 @events_cli.command("replay")
 @click.argument("ident", metavar="ID")
 def replay_command(ident: str) -> None:
-    """Re-publish a dead letter (by its id, or every dead letter of an event id)."""
-    publisher = relay_publisher(
-        current_app.config, default_handlers(current_app.config), path="replay"
-    )
+    """Queue a dead letter again (by its id, or every dead letter of an event id).
+
+    The relay publishes it to its group's queue once the replay is committed.
+    """
     try:
-        letters = replay(db.session(), publisher, ident.strip())
+        letters = replay(db.session(), ident.strip(), routes(current_app))
     except ReplayError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
-    except PublishError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"the broker is unreachable, nothing replayed ({exc})") from None
-    finally:
-        publisher.close()
     db.session.commit()
     for letter in letters:
         click.echo(

@@ -1,4 +1,6 @@
-"""Event names: `<noun>.<past-tense verb>`, also the routing keys."""
+"""Event names (`<noun>.<past-tense verb>`, also the routing keys) and who takes which."""
+
+from collections.abc import Mapping
 
 OFFER_POSTED = "offer.posted"
 OFFER_UPDATED = "offer.updated"
@@ -39,6 +41,38 @@ ALL_EVENTS = frozenset(
         DIGEST_DUE,
     }
 )
+
+LISTING_EVENTS = (
+    OFFER_POSTED,
+    OFFER_UPDATED,
+    OFFER_WITHDRAWN,
+    REQUEST_POSTED,
+    REQUEST_UPDATED,
+    REQUEST_WITHDRAWN,
+)
+MATCH_EVENTS = (
+    MATCH_PROPOSED,
+    MATCH_APPROVED,
+    MATCH_REJECTED,
+    MATCH_ACCEPTED,
+    MATCH_DECLINED,
+    MATCH_HANDED_OFF,
+    MATCH_FULFILLED,
+    MATCH_CANCELLED,
+    MATCH_EXPIRED,
+)
+
+# Handler group (one durable queue each) -> the event types bound to its queue. The broker
+# topology is built from this table; worker/handlers.py binds a function to every entry.
+ROUTES: Mapping[str, tuple[str, ...]] = {
+    # proposals for a new or changed listing
+    "matching": LISTING_EVENTS,
+    # in-app notifications, pending emails and webhooks (sent after commit by a periodic job)
+    "notifications": MATCH_EVENTS,
+    "auto-approval": (MATCH_PROPOSED,),
+    # the impact figures' summary table (impact_facts), one row per fulfilled match
+    "impact": (MATCH_FULFILLED,),
+}
 
 
 def listing_event(direction: str, verb: str) -> str:

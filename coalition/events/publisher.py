@@ -3,8 +3,9 @@
 `Publisher` owns one lazily opened connection, declares the topology on it, and publishes
 persistent JSON messages with publisher confirms on RabbitMQ (a batch is confirmed as a
 whole), with bounded connection retries and timeouts, so a publish never hangs while the
-broker is down. The nudge publishes a web request's events
-right after its commit; when that fails the rows stay unpublished and the relay takes them.
+broker is down. The nudge publishes a transaction's events right after its commit (the app
+factory registers it, see `coalition.events.extension`); when that fails the rows stay
+unpublished and the relay takes them.
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from amqp import spec
-from flask import Flask, current_app, has_app_context
 from kombu import Connection, Producer
-from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from coalition.events import broker, metrics
-from coalition.events.topology import HandlerTable, Topology, default_handlers
+from coalition.events.topology import Routes, Topology
 from coalition.models.base import utcnow
 from coalition.models.events import OutboxEvent
 
@@ -256,9 +255,9 @@ def record_publish_failure(conn: sa.Connection | Session, ids: Sequence[int], er
 class Nudger:
     """Publishes just-committed outbox rows; pauses for a while after a broker failure."""
 
-    def __init__(self, config: Mapping[str, Any], handlers: HandlerTable) -> None:
+    def __init__(self, config: Mapping[str, Any], routes: Routes) -> None:
         timeout = float(config.get("EVENTS_NUDGE_TIMEOUT", 1.0))
-        topology = Topology.from_config(config, handlers)
+        topology = Topology.from_config(config, routes)
         self.publisher = Publisher(config, topology, timeout=timeout, max_retries=0, path="nudge")
         self.pause = float(config.get("EVENTS_NUDGE_PAUSE", 5.0))
         self.paused_until = 0.0
@@ -294,52 +293,3 @@ class Nudger:
             if error:
                 record_publish_failure(conn, [r.id for r in rows[done:]], error)
         return done
-
-
-def nudger_for(app: Flask) -> Nudger:
-    """The app's nudger, created on first use."""
-    state = app.extensions.setdefault("coalition.events", {})
-    if "nudger" not in state:
-        state["nudger"] = Nudger(app.config, default_handlers(app.config))
-    return state["nudger"]  # type: ignore[no-any-return]
-
-
-def reset(app: Flask) -> None:
-    """Forget the app's nudger (after the broker configuration changed, in tests)."""
-    state = app.extensions.get("coalition.events", {})
-    nudger = state.pop("nudger", None)
-    if nudger is not None:
-        nudger.publisher.close()
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _nudge_after_commit(session: Session) -> None:
-    """Keep the events this transaction committed for `_nudge_after_release`."""
-    pending = session.info.pop("outbox_pending", None)
-    if pending:
-        session.info.setdefault("outbox_committed", []).extend(pending)
-
-
-@sa_event.listens_for(Session, "after_transaction_end")
-def _nudge_after_release(session: Session, transaction: Any) -> None:
-    """Publish the committed events once the session has given its connection back, so a
-    request never holds two connections (the nudge opens its own); never fail the request."""
-    if transaction.parent is not None:
-        return
-    pending = session.info.pop("outbox_committed", None)
-    if not pending or not has_app_context():
-        return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config.get("EVENTS_NUDGE", True):
-        return
-    try:
-        nudger_for(app).nudge(session.get_bind(), pending)
-    except Exception:  # noqa: BLE001 - the outbox row is safe; the relay will publish it
-        log.exception("nudge failed; the relay will publish %d event(s)", len(pending))
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous_transaction: Any) -> None:
-    """Events of a rolled-back transaction were never recorded (a savepoint keeps the rest)."""
-    if previous_transaction.parent is None:
-        session.info.pop("outbox_pending", None)

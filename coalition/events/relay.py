@@ -26,7 +26,7 @@ from coalition.events.publisher import (
     record_publish_failure,
     stamp_published,
 )
-from coalition.events.topology import HandlerTable, Topology
+from coalition.events.topology import Routes, Topology
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.events import HandlerAttempt, OutboxEvent
@@ -34,13 +34,11 @@ from coalition.models.events import HandlerAttempt, OutboxEvent
 log = logging.getLogger("coalition.events.relay")
 
 
-def relay_publisher(
-    config: Mapping[str, Any], handlers: HandlerTable, path: str = "relay"
-) -> Publisher:
+def relay_publisher(config: Mapping[str, Any], routes: Routes, path: str = "relay") -> Publisher:
     """A publisher with the relay's longer timeout."""
     return Publisher(
         config,
-        Topology.from_config(config, handlers),
+        Topology.from_config(config, routes),
         timeout=float(config.get("BROKER_PUBLISH_TIMEOUT", 5.0)),
         max_retries=2,
         path=path,
@@ -171,9 +169,9 @@ def _unclaim_retries(session: Session, rows: Sequence[HandlerAttempt]) -> None:
 class Relay:
     """The relay loop: a batch as soon as the last one was full, else every interval."""
 
-    def __init__(self, app: Flask, handlers: HandlerTable) -> None:
+    def __init__(self, app: Flask, routes: Routes) -> None:
         self.app = app
-        self.publisher = relay_publisher(app.config, handlers)
+        self.publisher = relay_publisher(app.config, routes)
         self.interval = float(app.config.get("EVENTS_RELAY_INTERVAL", 0.5))
         self.batch = int(app.config.get("EVENTS_RELAY_BATCH", 200))
         self.failures = 0

@@ -6,15 +6,15 @@ an inbox row nor an active (not replayed) dead letter for it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from coalition.events.publisher import Publisher
-from coalition.events.topology import HandlerTable, subscriptions
+from coalition.database import upsert
+from coalition.events.topology import Routes
 from coalition.models.base import utcnow
 from coalition.models.events import DeadLetter, HandlerAttempt, InboxMessage, JobLease, OutboxEvent
 
@@ -60,9 +60,9 @@ def pending_for(group: str, types: Sequence[str]) -> sa.ColumnElement[bool]:
     return sa.and_(OutboxEvent.type.in_(types), ~handled_by(group), ~dead_for(group))
 
 
-def pending_any(handlers: HandlerTable) -> sa.ColumnElement[bool]:
+def pending_any(routes: Routes) -> sa.ColumnElement[bool]:
     """Some subscribed group has not handled the row yet."""
-    conditions = [pending_for(g, types) for g, types in subscriptions(handlers).items()]
+    conditions = [pending_for(g, types) for g, types in routes.items()]
     return sa.or_(*conditions) if conditions else sa.false()
 
 
@@ -82,12 +82,12 @@ def _age(session: Session, now: datetime, *where: sa.ColumnElement[bool]) -> flo
     return round(max((now - oldest).total_seconds(), 0.0), 3)
 
 
-def events_status(session: Session, handlers: HandlerTable) -> dict[str, Any]:
+def events_status(session: Session, routes: Routes) -> dict[str, Any]:
     """The figures of `flask events status` and `/metrics`."""
     now = utcnow()
     unpublished = OutboxEvent.published_at.is_(None)
     published = OutboxEvent.published_at.is_not(None)
-    pending = pending_any(handlers)
+    pending = pending_any(routes)
     return {
         "outbox": _count(session),
         "unpublished": _count(session, unpublished),
@@ -98,7 +98,7 @@ def events_status(session: Session, handlers: HandlerTable) -> dict[str, Any]:
             session.scalar(sa.select(sa.func.count()).select_from(HandlerAttempt)) or 0
         ),
         "dead": _dead_count(session),
-        "groups": _groups(session, handlers, published),
+        "groups": _groups(session, routes, published),
         "dead_letters": [dead_letter_dict(d) for d in active_dead_letters(session)],
         "jobs": [
             _job_dict(j) for j in session.scalars(sa.select(JobLease).order_by(JobLease.name))
@@ -114,16 +114,14 @@ def _dead_count(session: Session) -> int:
     return int(session.scalar(query) or 0)
 
 
-def _groups(
-    session: Session, handlers: HandlerTable, published: sa.ColumnElement[bool]
-) -> dict[str, Any]:
+def _groups(session: Session, routes: Routes, published: sa.ColumnElement[bool]) -> dict[str, Any]:
     """Per group: the event types it takes and how many published ones it has not handled."""
     return {
         group: {
             "types": list(types),
             "unprocessed": _count(session, published, pending_for(group, types)),
         }
-        for group, types in subscriptions(handlers).items()
+        for group, types in routes.items()
     }
 
 
@@ -182,21 +180,46 @@ def find_dead_letters(session: Session, ident: str) -> list[DeadLetter]:
     return list(session.scalars(sa.select(DeadLetter).where(DeadLetter.event_id == ident)))
 
 
-def replay(session: Session, publisher: Publisher, ident: str) -> list[DeadLetter]:
-    """Re-publish active dead letters to their group's queue and mark them replayed; flush."""
+def replay(session: Session, ident: str, groups: Collection[str]) -> list[DeadLetter]:
+    """Make active dead letters retries due now and mark them replayed; flush.
+
+    Nothing is published here: the relay publishes the retry to the group's queue once this
+    transaction has committed, so a replay is never lost and never sent for a rolled-back one.
+    """
     letters = find_dead_letters(session, ident)
     if not letters:
         raise ReplayError(f"no dead letter with id or event id {ident}", 404)
     active = [d for d in letters if d.replayed_at is None]
     if not active:
         raise ReplayError(f"dead letter {ident} was already replayed")
-    unknown = sorted({d.handler_group for d in active} - set(publisher.topology.groups))
+    unknown = sorted({d.handler_group for d in active} - set(groups))
     if unknown:
         raise ReplayError(f"handler group {', '.join(unknown)} no longer exists")
-    publisher.publish([publisher.to_group(d.payload, d.handler_group) for d in active])
     now = utcnow()
     for letter in active:
+        session.execute(_retry_now(session, letter, now))
         letter.replayed_at = now
         letter.replays += 1
     session.flush()
     return active
+
+
+def _retry_now(session: Session, letter: DeadLetter, now: datetime) -> Any:
+    """The statement that makes a dead letter a retry due at `now` (the relay publishes it)."""
+    values = {
+        "event_id": letter.event_id,
+        "handler_group": letter.handler_group,
+        "event_type": letter.event_type,
+        "payload": letter.payload,
+        "attempts": 0,
+        "last_error": letter.error,
+        "first_failed_at": now,
+        "next_attempt_at": now,
+    }
+    return upsert(
+        session,
+        HandlerAttempt,
+        values,
+        index_elements=["event_id", "handler_group"],
+        set_={"attempts": 0, "next_attempt_at": now},
+    )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from coalition.events.publisher import Publisher, PublishError, stamp_published
 from coalition.events.relay import claim_batch, publish_rows
 from coalition.events.status import pending_for, retrying_for
-from coalition.events.topology import HandlerTable, subscriptions
+from coalition.events.topology import Routes
 from coalition.models.events import OutboxEvent
 
 log = logging.getLogger("coalition.events.sweeper")
@@ -37,7 +37,7 @@ class SweepResult:
 def sweep_outbox(
     session: Session,
     publisher: Publisher,
-    handlers: HandlerTable,
+    routes: Routes,
     config: Mapping[str, Any],
     now: datetime,
 ) -> SweepResult:
@@ -46,7 +46,7 @@ def sweep_outbox(
     limit = int(config.get("EVENTS_SWEEP_LIMIT", 1000))
     published = _publish_stuck(session, publisher, now - age, limit, config)
     horizon = now - timedelta(seconds=float(config.get("EVENTS_SWEEP_HORIZON", 7 * 86400.0)))
-    lost = _unprocessed_by_group(session, handlers, now - age, horizon, limit)
+    lost = _unprocessed_by_group(session, routes, now - age, horizon, limit)
     republished = {
         group: _republish(session, publisher, group, rows) for group, rows in lost.items()
     }
@@ -70,11 +70,11 @@ def _publish_stuck(
 
 
 def _unprocessed_by_group(
-    session: Session, handlers: HandlerTable, before: datetime, horizon: datetime, limit: int
+    session: Session, routes: Routes, before: datetime, horizon: datetime, limit: int
 ) -> dict[str, list[Any]]:
     """Per group, rows published before `before` (and after `horizon`) it has not handled."""
     found: dict[str, list[Any]] = {}
-    for group, types in subscriptions(handlers).items():
+    for group, types in routes.items():
         found[group] = list(
             session.execute(
                 sa.select(OutboxEvent.id, OutboxEvent.payload)

@@ -1,45 +1,34 @@
 """The kombu topology, declared in one place.
 
 A durable topic exchange `<ns>.events` carries every event with its type as the routing key.
-Each handler group has one durable queue `<ns>.<group>` bound to the event types it handles.
+Each handler group of the routes (`names.ROUTES`) has one durable queue `<ns>.<group>`, bound
+to the event types routed to it.
 Messages a group gives up on go to the fanout exchange `<ns>.dead` and the queue
 `<ns>.dead-letter`. `<ns>` is BROKER_NAMESPACE ("coalition"), so test runs do not collide.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kombu import Exchange, Queue, binding
-from sqlalchemy.orm import Session
 
 from coalition.events.broker import is_amqp
-from coalition.events.envelope import Event
 
-Handler = Callable[[Session, Event], None]
-# group name -> event type -> handlers, e.g. {"matching": {"offer.posted": [on_listing_changed]}}
-HandlerTable = Mapping[str, Mapping[str, Sequence[Handler]]]
+# handler group -> the event types bound to its queue (the app's are `names.ROUTES`)
+Routes = Mapping[str, Sequence[str]]
 
 
-def subscriptions(handlers: HandlerTable) -> dict[str, tuple[str, ...]]:
-    """Each group with handlers, and the event types it is bound to."""
-    return {
-        group: tuple(sorted(t for t, funcs in table.items() if funcs))
-        for group, table in handlers.items()
-        if any(table.values())
-    }
-
-
-def groups_for(handlers: HandlerTable, event_type: str) -> list[str]:
+def groups_for(routes: Routes, event_type: str) -> list[str]:
     """The groups that subscribe to an event type."""
-    return [g for g, types in subscriptions(handlers).items() if event_type in types]
+    return [g for g, types in routes.items() if event_type in types]
 
 
 @dataclass(frozen=True)
 class Topology:
-    """Exchange and queue names and declarations for one namespace and handler table."""
+    """Exchange and queue names and declarations for one namespace and its routes."""
 
     namespace: str
     groups: Mapping[str, tuple[str, ...]]
@@ -47,11 +36,11 @@ class Topology:
     quorum: bool = False
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], handlers: HandlerTable) -> Topology:
-        """Build the topology the app's configuration describes."""
+    def from_config(cls, config: Mapping[str, Any], routes: Routes) -> Topology:
+        """Build the topology of `routes` in the namespace the app's configuration names."""
         return cls(
             namespace=config.get("BROKER_NAMESPACE", "coalition"),
-            groups=subscriptions(handlers),
+            groups={group: tuple(types) for group, types in routes.items()},
             amqp=is_amqp(config["BROKER_URL"]),
             quorum=bool(config.get("BROKER_QUORUM_QUEUES")),
         )
@@ -119,13 +108,3 @@ class Topology:
             queue(channel).delete()
         self.exchange(channel).delete()
         self.dead_exchange(channel).delete()
-
-
-def default_handlers(config: Mapping[str, Any] | None = None) -> HandlerTable:
-    """The worker's handler table, unless the config injects another (EVENTS_HANDLER_TABLE)."""
-    injected = (config or {}).get("EVENTS_HANDLER_TABLE")
-    if injected is not None:
-        return injected  # type: ignore[no-any-return]
-    from worker.handlers import HANDLERS
-
-    return HANDLERS

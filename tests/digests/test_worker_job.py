@@ -20,7 +20,7 @@ def test_the_digest_job_is_registered_every_minute_and_sends_what_is_due(
     sub = subscribe(world.harlem_member)
     due = next_due(sub, utcnow())
     world.listing(world.bushwick, created_at=due - timedelta(hours=1))  # inside the window
-    context = JobContext(db.session, due, app.config, publisher=None, handlers=None)  # type: ignore[arg-type]
+    context = JobContext(db.session, due, app.config, publisher=None, routes=None)  # type: ignore[arg-type]
 
     first = job.run(context)
     second = job.run(JobContext(db.session, due + timedelta(minutes=1), app.config, None, None))  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from coalition.events import publisher
+from coalition.events import extension
 from coalition.events.outbox import emit
 from coalition.extensions import db
 from coalition.models.events import OutboxEvent
@@ -75,4 +75,4 @@ def test_a_dead_broker_leaves_the_row_to_the_relay_and_the_commit_stands(bus):
     emit(db.session, "offer.posted", {"id": 2}, "test")
     db.session.commit()  # paused after the failure: the relay takes this one too
     assert [r.published_at for r in rows()] == [None, None]
-    assert publisher.nudger_for(bus.app).paused_until > 0
+    assert extension.nudger_for(bus.app).paused_until > 0

@@ -9,9 +9,9 @@ from coalition.events import metrics
 from coalition.events.envelope import Event
 from coalition.events.outbox import record
 from coalition.extensions import db
-from coalition.models.events import DeadLetter
+from coalition.models.events import DeadLetter, HandlerAttempt
 from tests.factories import CoordinatorFactory, UserFactory
-from tests.worker.support import effects_table, queue_depth
+from tests.worker.support import effects_table, queue_depth, relay_retries
 
 TABLE = effects_table()
 
@@ -100,20 +100,24 @@ def test_the_replay_button_republishes(bus, login):
     assert "Replayed offer.posted" in response.get_data(as_text=True)
     db.session.expire_all()
     assert letter.replayed_at is not None
+    assert relay_retries(bus.config, TABLE) == 1
     assert queue_depth(bus.config, TABLE, "effects") == 1
     again = browser.post(f"/ops/dead-letters/{letter.id}/replay")
     assert again.status_code == 409
 
 
-def test_the_replay_button_with_the_broker_down_changes_nothing(fs_bus, login):
+def test_the_replay_button_with_the_broker_down_queues_the_retry(fs_bus, login):
     fs_bus.use(TABLE)
     letter = dead_letter()
     fs_bus.cut()
     response = login(CoordinatorFactory()).post(
         f"/ops/dead-letters/{letter.id}/replay", follow_redirects=True
     )
-    assert "The broker is unreachable" in response.get_data(as_text=True)
-    assert db.session.scalar(sa.select(DeadLetter.replayed_at)) is None
+    assert "Replayed offer.posted" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(DeadLetter.replayed_at)) is not None
+    assert db.session.get(HandlerAttempt, (letter.event_id, "effects")) is not None
+    fs_bus.restore()
+    assert relay_retries(fs_bus.config, TABLE) == 1
 
 
 def test_replaying_an_unknown_dead_letter_is_404(fs_bus, login):

@@ -20,6 +20,7 @@ from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.events import HandlerAttempt, OutboxEvent
 from tests.worker.support import effect_counts, effects_table, queue_depth, scalar, wait_for
+from worker.routing import routes_of
 
 TABLE = effects_table()
 
@@ -35,7 +36,7 @@ def unpublished() -> int:
 def test_relay_publishes_a_batch_and_stamps_it(bus):
     bus.use(TABLE)
     ids = bus.record(5)
-    publisher = relay_publisher(bus.config, TABLE)
+    publisher = relay_publisher(bus.config, routes_of(TABLE))
     try:
         assert relay_once(db.session, publisher, bus.config) == 5
     finally:
@@ -52,7 +53,7 @@ def test_batches_are_bounded(fs_bus):
     fs_bus.config["EVENTS_RELAY_BATCH"] = 3
     fs_bus.use(TABLE)
     fs_bus.record(7)
-    publisher = relay_publisher(fs_bus.config, TABLE)
+    publisher = relay_publisher(fs_bus.config, routes_of(TABLE))
     try:
         assert [relay_once(db.session, publisher, fs_bus.config) for _ in range(4)] == [3, 3, 1, 0]
     finally:
@@ -114,7 +115,7 @@ def test_a_dead_broker_leaves_rows_unpublished_with_the_error(bus):
     bus.use(TABLE)
     bus.record(3)
     bus.cut()
-    publisher = relay_publisher(bus.config, TABLE)
+    publisher = relay_publisher(bus.config, routes_of(TABLE))
     try:
         with pytest.raises(RelayError):
             relay_once(db.session, publisher, bus.config)
@@ -164,7 +165,7 @@ def test_due_retries_are_published_to_their_group_only(bus):
         )
     )
     db.session.commit()
-    publisher = relay_publisher(bus.config, table)
+    publisher = relay_publisher(bus.config, routes_of(table))
     try:
         assert publish_due_retries(db.session, publisher, bus.config) == 1
         assert publish_due_retries(db.session, publisher, bus.config) == 0  # claimed: not twice

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from coalition.events.envelope import Event
 from coalition.events.outbox import record
+from coalition.events.publisher import PublishError
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.events import DeadLetter, HandlerAttempt, InboxMessage
-from tests.worker.support import effect_counts, queue_depth, recorder, wait_for
+from tests.worker.support import effect_counts, queue_depth, recorder, relay_retries, wait_for
 
 TABLE = {
     "effects": {"offer.posted": [recorder("effects")], "request.posted": [recorder("effects")]},
@@ -116,6 +117,8 @@ def test_replay_republishes_to_the_group_only_and_marks_it(bus, app, by):
     assert f"replayed dead letter #{letter.id}" in result.output
     db.session.expire_all()
     assert letter.replayed_at is not None and letter.replays == 1
+    assert queue_depth(bus.config, TABLE, "effects") == 0  # the relay publishes it
+    assert relay_retries(bus.config, TABLE) == 1
     assert queue_depth(bus.config, TABLE, "effects") == 1
     assert queue_depth(bus.config, TABLE, "audit") == 0
     bus.start(TABLE, parts=("consume",))
@@ -138,19 +141,27 @@ def test_replay_twice_is_refused(fs_bus, app):
     assert runner.invoke(args=["events", "replay", str(letter.id)]).exit_code == 0
     again = runner.invoke(args=["events", "replay", str(letter.id)])
     assert again.exit_code != 0 and "already replayed" in again.output
+    assert relay_retries(fs_bus.config, TABLE) == 1
     assert queue_depth(fs_bus.config, TABLE, "effects") == 1
 
 
-def test_replay_with_the_broker_down_fails_and_writes_nothing(bus, app):
+def test_replay_with_the_broker_down_is_published_once_it_is_back(bus, app):
     bus.use(TABLE)
     letter = bury(add_event())
     db.session.commit()
     bus.cut()
     result = app.test_cli_runner().invoke(args=["events", "replay", str(letter.id)])
-    assert result.exit_code != 0
-    assert "the broker is unreachable, nothing replayed" in result.output
+    assert result.exit_code == 0, result.output
     db.session.expire_all()
-    assert db.session.scalar(sa.select(DeadLetter.replayed_at)) is None
+    assert db.session.scalar(sa.select(DeadLetter.replayed_at)) is not None
+    retry = db.session.get(HandlerAttempt, (letter.event_id, "effects"))
+    assert retry is not None and retry.next_attempt_at <= utcnow()
+    with pytest.raises(PublishError):
+        relay_retries(bus.config, TABLE)
+    bus.restore()
+    assert relay_retries(bus.config, TABLE) == 1
+    bus.start(TABLE, parts=("consume",))
+    wait_for(lambda: effect_counts("effects") == {letter.event_id: 1})
 
 
 def test_a_replayed_event_that_fails_again_is_dead_again(fs_bus, app):
@@ -162,7 +173,7 @@ def test_a_replayed_event_that_fails_again_is_dead_again(fs_bus, app):
     letter = bury(add_event())
     db.session.commit()
     assert app.test_cli_runner().invoke(args=["events", "replay", str(letter.id)]).exit_code == 0
-    fs_bus.start(table, parts=("consume",))
+    fs_bus.start(table, parts=("consume", "relay"))  # the relay publishes the replay
     wait_for(lambda: status_json(app)["dead"] == 1)
     db.session.expire_all()
     assert letter.replayed_at is None and letter.error == "RuntimeError: still broken"

@@ -12,6 +12,7 @@ from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.events import DeadLetter, HandlerAttempt, InboxMessage, OutboxEvent
 from tests.worker.support import effect_counts, queue_depth, recorder, wait_for
+from worker.routing import routes_of
 
 TABLE = {
     "effects": {"offer.posted": [recorder("effects")]},
@@ -31,9 +32,9 @@ def age(event_ids, seconds, published=True):
 
 
 def sweep(bus):
-    publisher = relay_publisher(bus.config, TABLE)
+    publisher = relay_publisher(bus.config, routes_of(TABLE))
     try:
-        result = sweep_outbox(db.session, publisher, TABLE, bus.config, utcnow())
+        result = sweep_outbox(db.session, publisher, routes_of(TABLE), bus.config, utcnow())
         db.session.commit()
         return result
     finally:

@@ -8,28 +8,30 @@ import pytest
 from kombu import Producer
 
 from coalition.events import broker
-from coalition.events.topology import Topology, groups_for, subscriptions
+from coalition.events.topology import Topology, groups_for
 from tests.worker.support import delete_topology, require_rabbitmq, unique_namespace
+from worker.routing import routes_of
 
 TABLE = {
     "matching": {"offer.posted": [print], "request.posted": [print]},
     "notifications": {"match.proposed": [print], "match.approved": [print]},
     "idle": {"offer.posted": []},
 }
+ROUTES = routes_of(TABLE)
 
 
 def test_only_groups_with_handlers_get_a_queue():
-    assert subscriptions(TABLE) == {
+    assert ROUTES == {
         "matching": ("offer.posted", "request.posted"),
         "notifications": ("match.approved", "match.proposed"),
     }
-    assert groups_for(TABLE, "offer.posted") == ["matching"]
-    assert groups_for(TABLE, "digest.due") == []
+    assert groups_for(ROUTES, "offer.posted") == ["matching"]
+    assert groups_for(ROUTES, "digest.due") == []
 
 
 def test_names_follow_the_namespace():
     topology = Topology.from_config(
-        {"BROKER_URL": "filesystem://", "BROKER_NAMESPACE": "coalition"}, TABLE
+        {"BROKER_URL": "filesystem://", "BROKER_NAMESPACE": "coalition"}, ROUTES
     )
     assert topology.exchange.name == "coalition.events"
     assert topology.exchange.type == "topic" and topology.exchange.durable
@@ -53,18 +55,19 @@ def test_rabbitmq_queues_dead_letter_and_can_be_quorum(quorum, expected):
         "BROKER_NAMESPACE": "ns",
         "BROKER_QUORUM_QUEUES": quorum,
     }
-    topology = Topology.from_config(config, TABLE)
+    topology = Topology.from_config(config, ROUTES)
     assert topology.group_queue("matching").queue_arguments == expected
 
 
 def test_filesystem_queues_take_no_rabbitmq_arguments():
-    topology = Topology.from_config({"BROKER_URL": "filesystem://", "BROKER_NAMESPACE": "n"}, TABLE)
+    config = {"BROKER_URL": "filesystem://", "BROKER_NAMESPACE": "n"}
+    topology = Topology.from_config(config, ROUTES)
     assert topology.group_queue("matching").queue_arguments == {}
 
 
 def route_and_collect(config):
     """Publish one message per type to the topic exchange; return what each queue got."""
-    topology = Topology.from_config(config, TABLE)
+    topology = Topology.from_config(config, ROUTES)
     types = ["offer.posted", "request.posted", "match.proposed", "digest.due"]
     with broker.connect(config, confirm=True) as conn:
         channel = conn.channel()
@@ -132,7 +135,7 @@ def test_filesystem_messages_are_written_whole(tmp_path):
     }
     with broker.connect(config) as conn:
         assert isinstance(conn.transport, AtomicFilesystemTransport)
-        queue = Topology.from_config(config, TABLE).group_queue("matching")(conn.channel())
+        queue = Topology.from_config(config, ROUTES).group_queue("matching")(conn.channel())
         queue.declare()
         (tmp_path / "messages" / f"1_x.{queue.name}.msg.part").write_text("")  # being written
         assert queue.get(no_ack=True) is None

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from coalition.events.names import ROUTES
 from coalition.events.topology import groups_for
 from coalition.extensions import db
 from coalition.models.events import InboxMessage, OutboxEvent
@@ -84,7 +85,7 @@ def everything_handled() -> bool:
     events = db.session.execute(sa.select(OutboxEvent.event_id, OutboxEvent.type)).all()
     done = set(db.session.execute(sa.select(InboxMessage.event_id, InboxMessage.handler)).all())
     for event_id, type_ in events:
-        if any((event_id, group) not in done for group in groups_for(HANDLERS, type_)):
+        if any((event_id, group) not in done for group in groups_for(ROUTES, type_)):
             return False
     waiting = [
         db.session.scalar(

@@ -23,10 +23,12 @@ from kombu import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from coalition.events import broker, publisher
+from coalition.events import broker, extension
 from coalition.events.envelope import Event
-from coalition.events.topology import HandlerTable, Topology
+from coalition.events.names import ROUTES
+from coalition.events.topology import Topology
 from coalition.extensions import db
+from worker.routing import HandlerTable, routes_of
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 RABBITMQ_URL = os.environ.get("TEST_BROKER_URL", "")
@@ -88,11 +90,11 @@ def configured(app: Any, overrides: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Apply config overrides to the test app for one test, then restore them."""
     saved = {key: app.config.get(key) for key in overrides}
     app.config.update(overrides)
-    publisher.reset(app)
+    extension.reset(app)
     try:
         yield overrides
     finally:
-        publisher.reset(app)
+        extension.use_routes(app, ROUTES)
         app.config.update(saved)
 
 
@@ -101,15 +103,26 @@ def delete_topology(config: dict[str, Any], handlers: HandlerTable) -> None:
     if not broker.is_amqp(config["BROKER_URL"]):
         return
     with broker.connect(config) as conn:
-        Topology.from_config(config, handlers).delete(conn.default_channel)
+        Topology.from_config(config, routes_of(handlers)).delete(conn.default_channel)
 
 
 def queue_depth(config: dict[str, Any], handlers: HandlerTable, group: str) -> int:
     """Messages ready in a group's queue."""
-    topology = Topology.from_config(config, handlers)
+    topology = Topology.from_config(config, routes_of(handlers))
     with broker.connect(config) as conn:
         declared = topology.group_queue(group)(conn.default_channel).queue_declare(passive=True)
         return int(declared.message_count)
+
+
+def relay_retries(config: dict[str, Any], handlers: HandlerTable) -> int:
+    """One relay pass over the due retries (replays among them); how many it published."""
+    from coalition.events.relay import publish_due_retries, relay_publisher
+
+    relay = relay_publisher(config, routes_of(handlers))
+    try:
+        return publish_due_retries(db.session, relay, config)
+    finally:
+        relay.close()
 
 
 # ---------------------------------------------------------------- effects and handlers
@@ -301,9 +314,8 @@ class Bus:
         return self.app.config
 
     def use(self, table: HandlerTable) -> HandlerTable:
-        """Make `table` the handler table the nudge, the CLI and the pages see."""
-        self.app.config["EVENTS_HANDLER_TABLE"] = table
-        publisher.reset(self.app)
+        """Route to `table`'s groups in the nudge, the CLI and the pages."""
+        extension.use_routes(self.app, routes_of(table))
         self.tables.append(table)
         return table
 
@@ -342,7 +354,6 @@ class Bus:
 def bus_for(app: Any, kind: str, tmp_path: Path) -> Iterator[Bus]:
     """A Bus on a fresh broker namespace, with an empty effects table."""
     overrides = broker_overrides(kind, tmp_path)
-    overrides["EVENTS_HANDLER_TABLE"] = None
     direct_url = overrides["BROKER_URL"]
     proxy = None
     if kind == "rabbitmq":
@@ -380,6 +391,9 @@ ENV_KEYS = (
 )
 
 
+START_TIMEOUT = 120.0
+
+
 class WorkerProcess:
     """`python -m tests.worker.run_worker MODE PARTS` against the test database and broker."""
 
@@ -398,7 +412,14 @@ class WorkerProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_for(lambda: (self.markers / f"ready-{self.process.pid}").exists() or self._died())
+        try:
+            # start-up imports the whole app: slow on a loaded machine, hence the long wait
+            ready = self.markers / f"ready-{self.process.pid}"
+            wait_for(lambda: ready.exists() or self._died(), timeout=START_TIMEOUT)
+        except BaseException:
+            self.kill()  # never leave a worker running behind a failed start
+            self.log.close()
+            raise
 
     def _died(self) -> bool:
         if self.process.poll() is not None:

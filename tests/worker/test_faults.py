@@ -32,6 +32,7 @@ from tests.worker.support import (
     wait_for,
 )
 from worker.processing import Outcome, RetryPolicy, process
+from worker.routing import routes_of
 
 TABLE = effects_table()
 
@@ -47,7 +48,7 @@ def handled() -> int:
 
 def publish_all(bus: Any) -> None:
     """Relay every recorded event now."""
-    publisher = relay_publisher(bus.config, TABLE)
+    publisher = relay_publisher(bus.config, routes_of(TABLE))
     try:
         while relay_once(db.session, publisher, bus.config):
             pass
@@ -137,7 +138,7 @@ def test_4_the_same_message_delivered_twice_has_one_effect(bus):
     [event_id] = bus.record(1)
     publish_all(bus)
     payload = db.session.scalar(sa.select(OutboxEvent.payload))
-    publisher = relay_publisher(bus.config, TABLE)
+    publisher = relay_publisher(bus.config, routes_of(TABLE))
     try:
         publisher.publish([publisher.to_group(payload, "effects")] * 2)
     finally:

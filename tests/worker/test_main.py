@@ -12,6 +12,7 @@ import pytest
 
 from tests.worker.support import (
     ROOT,
+    START_TIMEOUT,
     effect_counts,
     effects_table,
     queue_depth,
@@ -52,10 +53,18 @@ def run_module(args, bus, log_path, wait_for_line=None):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        if wait_for_line:
-            wait_for(lambda: wait_for_line in log_path.read_text() or process.poll() is not None)
-            process.send_signal(signal.SIGTERM)
-        process.wait(60)
+        try:
+            if wait_for_line:
+                wait_for(
+                    lambda: wait_for_line in log_path.read_text() or process.poll() is not None,
+                    timeout=START_TIMEOUT,
+                )
+                process.send_signal(signal.SIGTERM)
+            process.wait(START_TIMEOUT)
+        finally:
+            if process.poll() is None:  # a failed test must not leave the worker running
+                process.kill()
+                process.wait(10)
     return process.returncode, log_path.read_text()
 
 

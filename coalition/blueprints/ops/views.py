@@ -19,10 +19,8 @@ from flask import (
 
 from coalition.auth import coordinator_required, is_coordinator
 from coalition.events import metrics
-from coalition.events.publisher import PublishError
-from coalition.events.relay import relay_publisher
+from coalition.events.extension import routes
 from coalition.events.status import ReplayError, events_status, replay
-from coalition.events.topology import default_handlers
 from coalition.extensions import db, limiter
 
 bp = Blueprint("ops", __name__, template_folder="templates")
@@ -36,7 +34,7 @@ def prometheus_metrics() -> Any:
     """Prometheus text: backlog, ages, publish and handle timings, dead letters."""
     if not _may_scrape():
         abort(401 if current_app.config.get("METRICS_TOKEN") else 403)
-    status = events_status(db.session(), default_handlers(current_app.config))
+    status = events_status(db.session(), routes(current_app))
     db.session.rollback()
     return Response(metrics.render(status), mimetype="text/plain; version=0.0.4")
 
@@ -57,29 +55,24 @@ def _may_scrape() -> bool:
 @coordinator_required
 def events_page() -> Any:
     """The backlog figures and the dead letters, each with a replay button."""
-    status = events_status(db.session(), default_handlers(current_app.config))
+    status = events_status(db.session(), routes(current_app))
     return render_template("ops/events.html", status=status)
 
 
 @bp.post("/ops/dead-letters/<int:letter_id>/replay")
 @coordinator_required
 def replay_dead_letter(letter_id: int) -> Any:
-    """Re-publish one dead letter to its group's queue."""
-    publisher = relay_publisher(
-        current_app.config, default_handlers(current_app.config), path="replay"
-    )
+    """Queue one dead letter for its group again (the relay publishes it)."""
     try:
-        letters = replay(db.session(), publisher, str(letter_id))
+        letters = replay(db.session(), str(letter_id), routes(current_app))
     except ReplayError as exc:
         db.session.rollback()
         abort(exc.status, str(exc))
-    except PublishError:
-        db.session.rollback()
-        flash("The broker is unreachable; nothing was replayed. Try again shortly.", "error")
-        return redirect(url_for("ops.events_page"))
-    finally:
-        publisher.close()
     db.session.commit()
     letter = letters[0]
-    flash(f"Replayed {letter.event_type} {letter.event_id} to {letter.handler_group}.", "success")
+    flash(
+        f"Replayed {letter.event_type} {letter.event_id} to {letter.handler_group}"
+        " (the relay publishes it within moments).",
+        "success",
+    )
     return redirect(url_for("ops.events_page"))
