@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from coalition.events.envelope import Event
 from coalition.events.names import ROUTES
-from coalition.notify.notifications import on_match_event
-from coalition.services.impact import on_match_fulfilled
-from coalition.services.match_lifecycle import on_match_proposed
+from coalition.notify.notifications import notify_match_event
+from coalition.services.impact import record_fulfilled
+from coalition.services.match_lifecycle import auto_approve_proposal
 from coalition.services.proposals import propose_for_listing
 from worker.routing import HandlerTable, bind
 
@@ -22,6 +22,21 @@ from worker.routing import HandlerTable, bind
 def on_listing_changed(session: Session, event: Event) -> None:
     """Propose matches for a new or changed listing; close those of a withdrawn one."""
     propose_for_listing(session, int(event.data["id"]))
+
+
+def on_match_event(session: Session, event: Event) -> None:
+    """In-app notifications, and pending emails and webhooks (sent later by a periodic job)."""
+    notify_match_event(session, event)
+
+
+def on_match_proposed(session: Session, event: Event) -> None:
+    """Approve the proposal when an auto-approval rule covers it."""
+    auto_approve_proposal(session, int(event.data["id"]))
+
+
+def on_match_fulfilled(session: Session, event: Event) -> None:
+    """Count a fulfilled match in the impact figures (impact_facts)."""
+    record_fulfilled(session, int(event.data["id"]))
 
 
 HANDLERS: HandlerTable = bind(

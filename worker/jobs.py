@@ -1,29 +1,109 @@
-"""Periodic jobs that commit as they go: each is the entry point of its own transactions.
+"""The worker's periodic jobs and their registry `JOBS`.
 
-Sending cannot wait for one commit at the end: a claim must be durable before the network
-call, and a delivery recorded as soon as the other side took it. The steps (claim, send,
-record) live in `coalition.notify.delivery` and `coalition.services.digests` and only
-flush; these loops decide when to commit.
+A job gets a `JobContext`. Most change the database through services (flush, never commit)
+and the scheduler (`worker.schedule`) commits once after they return. Sending cannot wait
+for one commit at the end: a claim must be durable before the network call, and a delivery
+recorded as soon as the other side took it, so the delivery and digest loops here commit as
+they go (the steps, claim, send, record, live in `coalition.notify.delivery` and
+`coalition.services.digests` and only flush).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from coalition.events.outbox import emit
+from coalition.events.publisher import Publisher
+from coalition.events.sweeper import sweep_outbox
+from coalition.events.topology import Routes
 from coalition.models.base import utcnow
+from coalition.models.listings import ACTIVE_STATUSES, Listing
 from coalition.notify import delivery
 from coalition.notify.smtp import Mailer
+from coalition.services import listings
 from coalition.services.digests import DigestRun, RunReport
-
-if TYPE_CHECKING:
-    from worker.schedule import JobContext
+from coalition.services.match_lifecycle import expire_holds
+from coalition.services.proposals import run_resolve
 
 log = logging.getLogger("worker.jobs")
+
+
+@dataclass
+class JobContext:
+    """What a job gets: the session (flush, the scheduler commits), time, config, publisher."""
+
+    session: Session
+    now: datetime
+    config: Mapping[str, Any]
+    publisher: Publisher
+    routes: Routes
+
+
+@dataclass(frozen=True)
+class Job:
+    """A named job and the config key of its interval in seconds."""
+
+    name: str
+    interval_key: str
+    run: Callable[[JobContext], Any]
+    default_interval: float = 300.0
+
+    def interval(self, config: Mapping[str, Any]) -> float:
+        """Seconds between two runs."""
+        return float(config.get(self.interval_key, self.default_interval))
+
+
+def outbox_sweep(ctx: JobContext) -> Any:
+    """Publish stuck outbox rows; re-publish rows a group never handled."""
+    return sweep_outbox(ctx.session, ctx.publisher, ctx.routes, ctx.config, ctx.now)
+
+
+def reconcile_listings(ctx: JobContext) -> int:
+    """Re-announce open listings with stock whose latest version matching has not seen."""
+    before = ctx.now - timedelta(seconds=float(ctx.config.get("RECONCILE_AGE", 600.0)))
+    rows = ctx.session.execute(
+        sa.select(Listing.id, Listing.direction)
+        .where(
+            Listing.status.in_(ACTIVE_STATUSES),
+            Listing.available > 0,
+            Listing.seen_version < Listing.version,
+            Listing.updated_at <= before,
+        )
+        .order_by(Listing.id)
+        .limit(int(ctx.config.get("EVENTS_SWEEP_LIMIT", 1000)))
+    ).all()
+    for listing_id, direction in rows:
+        emit(
+            ctx.session,
+            f"{direction}.updated",
+            {"id": listing_id, "reason": "reconcile"},
+            "system:reconcile",
+        )
+    return len(rows)
+
+
+def expire_listings(ctx: JobContext) -> Any:
+    """Expire listings past their lot expiry, need-by date or last window."""
+    return listings.expire_listings(ctx.session, ctx.now.date())
+
+
+def resolve_matches(ctx: JobContext) -> Any:
+    """The global re-solve: replace unapproved proposals when the optimum is clearly better."""
+    run = run_resolve(ctx.session, float(ctx.config.get("RESOLVE_MARGIN", 0.002)))
+    return {"replaced": run.replaced, "gain": run.optimal_value - run.current_value}
+
+
+def expire_match_holds(ctx: JobContext) -> int:
+    """Expire the holds of matches nobody acted on within MATCH_HOLD_HOURS."""
+    return expire_holds(ctx.session, ctx.now)
 
 
 # ---------------------------------------------------------------- emails and webhooks
@@ -79,3 +159,14 @@ def send_digests(session: Session, now: datetime | None = None, force: bool = Fa
 def send_due_digests(ctx: JobContext) -> dict[str, int]:
     """Worker job (every minute): send the digests that are due."""
     return send_digests(ctx.session, ctx.now).as_dict()
+
+
+JOBS: tuple[Job, ...] = (
+    Job("outbox-sweep", "EVENTS_SWEEP_INTERVAL", outbox_sweep, 60.0),
+    Job("reconcile-listings", "RECONCILE_INTERVAL", reconcile_listings, 300.0),
+    Job("expire-listings", "EXPIRY_INTERVAL", expire_listings, 3600.0),
+    Job("resolve-matches", "RESOLVE_INTERVAL", resolve_matches, 300.0),
+    Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_match_holds, 300.0),
+    Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_notifications, 5.0),
+    Job("digests", "DIGEST_INTERVAL", send_due_digests, 60.0),
+)

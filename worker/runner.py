@@ -11,8 +11,9 @@ from flask import Flask
 from coalition.backoff import Backoff
 from coalition.events.relay import Relay
 from worker.consumer import EventConsumer, OnProcessed
+from worker.jobs import JOBS, Job
 from worker.routing import HandlerTable, routes_of
-from worker.schedule import JOBS, Job, Scheduler
+from worker.schedule import Scheduler
 
 log = logging.getLogger("worker")
 

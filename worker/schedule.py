@@ -3,7 +3,7 @@
 Each job has a lease row in `job_leases`. A worker runs a job only after moving the row's
 `expires_at` from the past to one interval ahead with a conditional UPDATE, which succeeds
 for exactly one worker; the lease outlives restarts, so a restarted worker does not run a
-job again before its interval is over. Later issues add their jobs to `JOBS`.
+job again before its interval is over. The jobs themselves are in `worker.jobs`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,102 +22,16 @@ from sqlalchemy.orm import Session
 
 from coalition import leases
 from coalition.database import insert_or_ignore
-from coalition.events.outbox import emit
-from coalition.events.publisher import Publisher
 from coalition.events.relay import relay_publisher
-from coalition.events.sweeper import sweep_outbox
 from coalition.events.topology import Routes
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.events import JobLease
-from coalition.models.listings import ACTIVE_STATUSES, Listing
-from coalition.services import listings
-from coalition.services.match_lifecycle import expire_holds_job
-from coalition.services.proposals import run_resolve
-from worker.jobs import deliver_notifications, send_due_digests
+from worker.jobs import JOBS, Job, JobContext
 from worker.processing import describe
 
 log = logging.getLogger("worker.schedule")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class JobContext:
-    """What a job gets: the session (flush, the scheduler commits), time, config, publisher."""
-
-    session: Session
-    now: datetime
-    config: Mapping[str, Any]
-    publisher: Publisher
-    routes: Routes
-
-
-@dataclass(frozen=True)
-class Job:
-    """A named job and the config key of its interval in seconds."""
-
-    name: str
-    interval_key: str
-    run: Callable[[JobContext], Any]
-    default_interval: float = 300.0
-
-    def interval(self, config: Mapping[str, Any]) -> float:
-        """Seconds between two runs."""
-        return float(config.get(self.interval_key, self.default_interval))
-
-
-# ---------------------------------------------------------------- the jobs
-
-
-def outbox_sweep(ctx: JobContext) -> Any:
-    """Publish stuck outbox rows; re-publish rows a group never handled."""
-    return sweep_outbox(ctx.session, ctx.publisher, ctx.routes, ctx.config, ctx.now)
-
-
-def reconcile_listings(ctx: JobContext) -> int:
-    """Re-announce open listings with stock whose latest version matching has not seen."""
-    before = ctx.now - timedelta(seconds=float(ctx.config.get("RECONCILE_AGE", 600.0)))
-    rows = ctx.session.execute(
-        sa.select(Listing.id, Listing.direction)
-        .where(
-            Listing.status.in_(ACTIVE_STATUSES),
-            Listing.available > 0,
-            Listing.seen_version < Listing.version,
-            Listing.updated_at <= before,
-        )
-        .order_by(Listing.id)
-        .limit(int(ctx.config.get("EVENTS_SWEEP_LIMIT", 1000)))
-    ).all()
-    for listing_id, direction in rows:
-        emit(
-            ctx.session,
-            f"{direction}.updated",
-            {"id": listing_id, "reason": "reconcile"},
-            "system:reconcile",
-        )
-    return len(rows)
-
-
-def expire_listings(ctx: JobContext) -> Any:
-    """Expire listings past their lot expiry, need-by date or last window."""
-    return listings.expire_listings(ctx.session, ctx.now.date())
-
-
-def resolve_matches(ctx: JobContext) -> Any:
-    """The global re-solve: replace unapproved proposals when the optimum is clearly better."""
-    run = run_resolve(ctx.session, float(ctx.config.get("RESOLVE_MARGIN", 0.002)))
-    return {"replaced": run.replaced, "gain": run.optimal_value - run.current_value}
-
-
-JOBS: tuple[Job, ...] = (
-    Job("outbox-sweep", "EVENTS_SWEEP_INTERVAL", outbox_sweep, 60.0),
-    Job("reconcile-listings", "RECONCILE_INTERVAL", reconcile_listings, 300.0),
-    Job("expire-listings", "EXPIRY_INTERVAL", expire_listings, 3600.0),
-    Job("resolve-matches", "RESOLVE_INTERVAL", resolve_matches, 300.0),
-    Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_holds_job, 300.0),
-    Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_notifications, 5.0),
-    Job("digests", "DIGEST_INTERVAL", send_due_digests, 60.0),
-)
 
 
 # ---------------------------------------------------------------- leases

@@ -1,6 +1,6 @@
 """Who hears about each match event, and what they are told.
 
-`on_match_event` is the worker's handler (group `notifications`) for every `match.*` event.
+`notify_match_event` is called by the worker (group `notifications`) for every `match.*` event.
 In the handler's transaction it writes, per recipient, an in-app `Notification`, a pending
 `EmailDelivery` (unless the person opted out of that event type) and, per organization with
 an active webhook, a pending `WebhookDelivery`. Each of those has a unique key per
@@ -87,7 +87,7 @@ class Recipient:
 # ---------------------------------------------------------------- the handler
 
 
-def on_match_event(session: Session, event: Event) -> None:
+def notify_match_event(session: Session, event: Event) -> None:
     """Write in-app notifications and pending emails and webhooks for a match event."""
     match = session.get(Match, int(event.data["id"]))
     if match is None or not should_notify(match, event):

@@ -118,11 +118,6 @@ def record_fulfilled(session: Session, match_id: int) -> ImpactFact | None:
     return fact
 
 
-def on_match_fulfilled(session: Session, event: Any) -> None:
-    """Worker handler: count a fulfilled match in the impact figures."""
-    record_fulfilled(session, int(event.data["id"]))
-
-
 def fulfilled_count(session: Session) -> int:
     """How many matches are fulfilled (what a rebuild will write)."""
     query = sa.select(sa.func.count()).where(Match.state == MatchState.FULFILLED)

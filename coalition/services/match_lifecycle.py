@@ -596,16 +596,7 @@ def delete_rule(session: Session, actor: Actor | None, rule: AutoApprovalRule) -
     session.flush()
 
 
-# ---------------------------------------------------------------- worker entry points
-
-
-def on_match_proposed(session: Session, event: Any) -> None:
-    """Worker handler (group `auto-approval`): approve a proposal a rule covers."""
-    match = session.get(Match, int(event.data["id"]))
-    if match is not None:
-        auto_approve(session, match)
-
-
-def expire_holds_job(ctx: Any) -> int:
-    """Worker job: expire holds nobody acted on (the scheduler commits)."""
-    return expire_holds(ctx.session, ctx.now)
+def auto_approve_proposal(session: Session, match_id: int) -> bool:
+    """Approve a proposal if a rule covers it (the worker's `auto-approval` group calls this)."""
+    match = session.get(Match, match_id)
+    return match is not None and auto_approve(session, match)

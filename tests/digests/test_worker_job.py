@@ -9,7 +9,7 @@ from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.services.digests import next_due
 from tests.digests.conftest import FlakySmtp, World, subscribe
-from worker.schedule import JOBS, JobContext
+from worker.jobs import JOBS, JobContext
 
 
 def test_the_digest_job_is_registered_every_minute_and_sends_what_is_due(

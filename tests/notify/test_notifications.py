@@ -21,7 +21,7 @@ from coalition.models.notifications import (
     WebhookDelivery,
 )
 from coalition.notify import delivery, webhooks
-from coalition.notify.notifications import on_match_event
+from coalition.notify.notifications import notify_match_event
 from coalition.services import match_lifecycle as service
 from tests.conftest import count
 from tests.matches_support import leaks, make_pair
@@ -42,7 +42,7 @@ def last_event(type_):
 
 def handle(type_):
     event = last_event(type_)
-    on_match_event(db.session, event)
+    notify_match_event(db.session, event)
     db.session.commit()
     return event
 
@@ -98,7 +98,7 @@ def test_handling_an_event_twice_writes_nothing_new():
     hook_for(pair.giver)
     event = handle("match.proposed")
     before = (count(Notification), count(EmailDelivery), count(WebhookDelivery))
-    on_match_event(db.session, event)
+    notify_match_event(db.session, event)
     db.session.commit()
     assert (count(Notification), count(EmailDelivery), count(WebhookDelivery)) == before
     assert before == (3, 3, 1)
@@ -239,7 +239,7 @@ def test_each_email_is_sent_once_even_when_delivery_runs_again():
         handle("match.proposed")
         assert deliver_due(db.session) == 3
         assert deliver_due(db.session) == 0
-        on_match_event(db.session, last_event("match.proposed"))
+        notify_match_event(db.session, last_event("match.proposed"))
         db.session.commit()
         assert deliver_due(db.session) == 0
     assert len(inbox.messages) == 3

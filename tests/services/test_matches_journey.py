@@ -35,7 +35,7 @@ from tests.matches_support import leaks, organizations
 from tests.notify.servers import smtp_server, webhook_receiver
 from tests.worker.support import bus_for, wait_for
 from worker.handlers import HANDLERS
-from worker.schedule import JOBS
+from worker.jobs import JOBS
 
 BROKERS = ["filesystem", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)]
 DELIVERY_JOBS = tuple(job for job in JOBS if job.name == "deliver-notifications")

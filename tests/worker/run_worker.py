@@ -61,8 +61,8 @@ def main() -> int:
     from coalition import create_app
     from worker import logs
     from worker.__main__ import install_stop_signals
+    from worker.jobs import JOBS
     from worker.runner import Worker
-    from worker.schedule import JOBS
 
     logs.configure()
     app = create_app()

@@ -12,15 +12,8 @@ from coalition.models.base import utcnow
 from coalition.models.events import JobLease, OutboxEvent
 from coalition.models.listings import Listing, ListingStatus
 from tests.listings_support import make_world, post
-from worker.schedule import (
-    JOBS,
-    Job,
-    JobContext,
-    Scheduler,
-    acquire_lease,
-    expire_listings,
-    reconcile_listings,
-)
+from worker.jobs import JOBS, Job, JobContext, expire_listings, reconcile_listings
+from worker.schedule import Scheduler, acquire_lease
 
 
 def test_only_one_holder_gets_an_expired_lease(app):
