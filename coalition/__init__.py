@@ -63,19 +63,18 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
 
 
-<<<<<<< HEAD
 def register_request_guards(app: Flask) -> None:
     """Bounded ids in URLs and API input the parser and the database can take."""
     from coalition import request_guard
 
     request_guard.register(app)
-=======
+
+
 def register_events(app: Flask) -> None:
     """The routes the app publishes with, and the after-commit publish of recorded events."""
     from coalition.events.extension import register_events as register
 
     register(app)
->>>>>>> ce8466b (Routing as data: names.ROUTES (group -> event types) builds the topology, worker/handlers.py binds functions to it (worker/routing.py), a test checks they agree; nothing in coalition imports worker and EVENTS_HANDLER_TABLE is gone. create_app calls register_events(app) (coalition/events/extension.py) instead of publisher.py registering Session listeners at import. Dead-letter replay (flask events replay, /ops) writes a retry row in its transaction that the relay publishes, instead of publishing before the commit. Worker test processes are killed when their start times out (no orphans holding SQLite locks))
 
 
 def register_blueprints(app: Flask) -> None:
