@@ -360,9 +360,11 @@ def test_search_filters_and_distance(app):
     assert ids(direction="request") == {c.id}
     assert ids(urgency="critical") == {c.id}
     assert ids(category="fentanyl-test-strips") == {b.id}
-    assert ids(org=far.slug) == {b.id, c.id}
+    # others' listings are neither filtered nor searched by organization (discretion)
+    assert ids(org=far.slug) == set()
+    assert ids(org=near.slug) == {a.id}
     assert ids(q="STATE program") == {a.id}
-    assert ids(q="staten island") == {b.id, c.id}
+    assert ids(q="staten island") == set()
     assert ids(q="fentanyl") == {b.id}
     assert ids(q="100%") == set()
     assert ids(within_km=5) == {a.id}
