@@ -158,13 +158,27 @@ class RequestCreateSchema(_CreateMixin, ListingInputSchema):
     quantity = _quantity_field(required=True)
 
 
-class OfferUpdateSchema(ListingInputSchema):
+class _NoNullSite:
+    """A change cannot clear a listing's site or distance (the columns are NOT NULL)."""
+
+    @validates_schema
+    def _no_null_site(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """`lat`, `lon` and `max_distance_km` may change, not become null."""
+        nulls = [name for name in NOT_NULL_ON_CHANGE if name in data and data[name] is None]
+        if nulls:
+            raise ValidationError({name: ["may not be null"] for name in nulls})
+
+
+NOT_NULL_ON_CHANGE = ("lat", "lon", "max_distance_km")
+
+
+class OfferUpdateSchema(_NoNullSite, ListingInputSchema):
     """A change to an offer: any subset of the fields."""
 
     direction = Direction.OFFER
 
 
-class RequestUpdateSchema(ListingInputSchema):
+class RequestUpdateSchema(_NoNullSite, ListingInputSchema):
     """A change to a request: any subset of the fields."""
 
     direction = Direction.REQUEST

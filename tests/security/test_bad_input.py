@@ -7,7 +7,7 @@ import pytest
 from coalition.extensions import db
 from coalition.request_guard import MAX_JSON_DEPTH, json_depth, too_large
 from coalition.services import accounts
-from tests.factories import OrgAdminFactory
+from tests.factories import ListingFactory, OrgAdminFactory
 from tests.listings_support import SUPPLY_OFFER
 
 HUGE = "71133187022746591232"
@@ -78,3 +78,12 @@ def test_a_huge_number_in_a_body_is_refused_on_its_field(client, bearer):
         "/api/v1/offers", json={**SUPPLY_OFFER, "quantity": 10**30}, headers=bearer
     )
     assert response.status_code == 422 and "quantity" in response.json["errors"]
+
+
+@pytest.mark.parametrize("field", ["lat", "lon", "max_distance_km"])
+def test_patching_a_location_field_to_null_is_refused(client, bearer, admin, field):
+    listing = ListingFactory(organization=admin.organization)
+    db.session.commit()
+    response = client.patch(f"/api/v1/offers/{listing.id}", json={field: None}, headers=bearer)
+    assert response.status_code == 422
+    assert field in response.json["errors"]
