@@ -27,7 +27,9 @@ def test_member_posts_an_offer_and_a_request_and_sees_them(page, live_server, cs
     token = token_for(org)
     sign_in(page, live_server, member.email)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Listings", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Listings", exact=True
+    ).click()
     page.get_by_role("link", name="Post an offer").click()
     page.get_by_label("What").select_option("naloxone-nasal-4mg")
     page.get_by_label("Quantity").fill("0")
