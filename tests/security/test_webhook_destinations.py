@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from coalition import outbound
 from coalition.extensions import db
 from coalition.models.notifications import DeliveryState, Webhook, WebhookDelivery
-from coalition.notify.notifications import on_match_event
+from coalition.notify.notifications import notify_match_event
 from tests.conftest import count
 from tests.matches_support import events_of, make_pair
 from tests.notify.servers import webhook_receiver
@@ -99,7 +99,7 @@ def _propose_and_deliver() -> None:
 
     assert events_of("match.proposed")
     row = db.session.scalars(sa.select(OutboxEvent).where(OutboxEvent.type == "match.proposed"))
-    on_match_event(db.session, from_envelope(row.one().payload))
+    notify_match_event(db.session, from_envelope(row.one().payload))
     db.session.commit()
     jobs.deliver_due(db.session)
 
