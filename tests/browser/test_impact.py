@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.test_match_approval import sign_in
 from tests.factories import CoordinatorFactory, UserFactory
@@ -43,7 +44,7 @@ def test_the_coalition_impact_page(page, live_server):
     assert page.get_by_role("table", name="By borough").is_visible()
     page.get_by_label("Wording").select_option("1")
     page.get_by_role("button", name="Show").click()
-    assert page.get_by_role("rowheader", name="Medical supplies").first.is_visible()
+    expect(page.get_by_role("rowheader", name="Medical supplies").first).to_be_visible()
     page.goto(f"{live_server}/impact/?{Q3}")
     check(page, "impact-coalition")
 
