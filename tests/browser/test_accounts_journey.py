@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from coalition.extensions import db
 from coalition.models.users import User
@@ -23,17 +24,17 @@ def test_coordinator_signs_in_sees_organizations_and_signs_out(page, live_server
     OrganizationFactory(name="Mott Haven Overdose Prevention Center")
     CoordinatorFactory(email="coord@example.org", name="Cora Ordinator")
     sign_in(page, live_server, "coord@example.org")
-    assert page.get_by_role("heading", name="Welcome, Cora Ordinator").is_visible()
+    expect(page.get_by_role("heading", name="Welcome, Cora Ordinator")).to_be_visible()
     page.get_by_role("link", name="Organizations", exact=True).click()
-    assert page.get_by_role("link", name="Mott Haven Overdose Prevention Center").is_visible()
+    expect(page.get_by_role("link", name="Mott Haven Overdose Prevention Center")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
 def test_wrong_password_shows_the_message_on_the_form(page, live_server):
     UserFactory(email="member@example.org")
     sign_in(page, live_server, "member@example.org", "not the password")
-    assert page.get_by_text("Email or password is wrong.", exact=True).is_visible()
+    expect(page.get_by_text("Email or password is wrong.", exact=True)).to_be_visible()
 
 
 def test_invited_colleague_accepts_and_lands_signed_in(page, live_server, login, caplog):
@@ -43,15 +44,15 @@ def test_invited_colleague_accepts_and_lands_signed_in(page, live_server, login,
     page.get_by_label("Email", exact=True).fill("newcomer@example.org")
     page.get_by_label("Name", exact=True).fill("Nia Newcomer")
     page.get_by_role("button", name="Send invitation").click()
-    assert page.get_by_text("Invitation sent to newcomer@example.org.").is_visible()
+    expect(page.get_by_text("Invitation sent to newcomer@example.org.")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
     deliver_emails()  # what the worker does once the request committed
     page.goto(live_server + last_link(caplog))
-    assert page.get_by_role("heading", name="Join Harbor").is_visible()
+    expect(page.get_by_role("heading", name="Join Harbor")).to_be_visible()
     page.get_by_label("New password").fill("a long enough password")
     page.get_by_label("Repeat the password").fill("a long enough password")
     page.get_by_role("button", name="Create my account").click()
     page.wait_for_url(re.compile(r".*/$"))
-    assert page.get_by_role("heading", name="Welcome, Nia Newcomer").is_visible()
+    expect(page.get_by_role("heading", name="Welcome, Nia Newcomer")).to_be_visible()
     assert db.session.query(User).filter_by(email="newcomer@example.org").one().organization_id

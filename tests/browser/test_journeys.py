@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from coalition.extensions import db
 from coalition.models.matches import MatchState
@@ -83,14 +84,14 @@ def test_a_member_sees_what_waits_and_why(person_page: Any, live_server: str) ->
     pair.match.state = MatchState.APPROVED
     db.session.commit()
     sign_in(page, live_server, pair.receiver_member.email)
-    assert page.get_by_role("heading", name=SEEN[lang]["waiting"]).first.is_visible()
+    expect(page.get_by_role("heading", name=SEEN[lang]["waiting"]).first).to_be_visible()
     item = page.locator(f"#home-match-{pair.match.id}")
-    assert item.get_by_text(SEEN[lang]["next"]).is_visible()
+    expect(item.get_by_text(SEEN[lang]["next"])).to_be_visible()
     look(page, "member-home")
     page.goto(f"{live_server}/matches/{pair.match.id}")
-    assert page.get_by_text(SEEN[lang]["explain"]).is_visible()
-    assert page.locator("ol.timeline li[aria-current=step]").is_visible()
-    assert page.locator(".next-step").get_by_text(SEEN[lang]["next"]).is_visible()
+    expect(page.get_by_text(SEEN[lang]["explain"])).to_be_visible()
+    expect(page.locator("ol.timeline li[aria-current=step]")).to_be_visible()
+    expect(page.locator(".next-step").get_by_text(SEEN[lang]["next"])).to_be_visible()
     look(page, "match")
     for path, name in (("/listings", "listings"), ("/matches", "matches")):
         page.goto(live_server + path)
@@ -103,11 +104,11 @@ def test_a_coordinator_sees_the_queue_in_plain_words(person_page: Any, live_serv
     page, (_, lang) = person_page, person_page.journey
     pair = make_pair()
     sign_in(page, live_server, pair.coordinator.email)
-    assert page.get_by_role("heading", name=SEEN[lang]["queue"]).is_visible()
+    expect(page.get_by_role("heading", name=SEEN[lang]["queue"])).to_be_visible()
     look(page, "coordinator-home")
     page.goto(f"{live_server}/matches/queue")
     row = page.locator(f"#match-{pair.match.id}")
-    assert row.get_by_text(SEEN[lang]["explain"]).is_visible()
+    expect(row.get_by_text(SEEN[lang]["explain"])).to_be_visible()
     look(page, "queue")
 
 

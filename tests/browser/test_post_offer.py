@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, OrganizationFactory, UserFactory
 from tests.listings_support import event_types, future, token_for
@@ -40,8 +41,9 @@ def test_member_posts_an_offer_and_a_request_and_sees_them(page, live_server, cs
     page.get_by_label("Lot expiry date").fill(future(45))
     page.get_by_label("Notes").fill("Two cases, lot NX-2291")
     page.get_by_role("button", name="Post offer").click()
-    assert page.get_by_text("Your offer is posted.").is_visible()
-    assert page.get_by_role("heading", name=re.compile("Offer: Naloxone nasal spray")).is_visible()
+    expect(page.get_by_text("Your offer is posted.")).to_be_visible()
+    heading = page.get_by_role("heading", name=re.compile("Offer: Naloxone nasal spray"))
+    expect(heading).to_be_visible()
 
     page.goto(f"{live_server}/listings/new?direction=request")
     page.get_by_label("What").select_option("registered-nurse")
@@ -50,12 +52,12 @@ def test_member_posts_an_offer_and_a_request_and_sees_them(page, live_server, cs
     page.get_by_label("Languages").fill("es")
     page.get_by_label("Availability windows").fill("2027-01-05 10:00 to 18:00")
     page.get_by_role("button", name="Post request").click()
-    assert page.get_by_text("Your request is posted.").is_visible()
+    expect(page.get_by_text("Your request is posted.")).to_be_visible()
 
     page.get_by_role("link", name="Our listings").click()
     table = page.locator("table")
-    assert table.get_by_role("link", name="Naloxone nasal spray 4 mg").is_visible()
-    assert table.get_by_role("link", name="Registered nurse").is_visible()
+    expect(table.get_by_role("link", name="Naloxone nasal spray 4 mg")).to_be_visible()
+    expect(table.get_by_role("link", name="Registered nurse")).to_be_visible()
 
     headers = {"Authorization": f"Bearer {token}"}
     offers = client.get("/api/v1/offers", headers=headers).json
