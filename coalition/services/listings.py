@@ -4,12 +4,14 @@ Every change bumps the listing's version, keeps a revision snapshot, records the
 `offer.*` / `request.*` event in the outbox and writes the audit log, all in the caller's
 transaction (flush, never commit). `data` is input already loaded by a create or update
 schema of `coalition.services.listing_input`.
+
+Who may see and change a listing lives in `listing_access`, browsing in `listing_browse`,
+and a listing as plain data (snapshot, history, the engine's shape) in `listing_data`;
+their public names are re-exported here so callers keep importing from `listings`.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +22,6 @@ from sqlalchemy.sql import Select
 from coalition.actors import Actor
 from coalition.events.names import listing_event
 from coalition.events.outbox import emit
-from coalition.matching.geo import haversine_km
 from coalition.models.base import utcnow
 from coalition.models.catalog import Category, Kind
 from coalition.models.listings import (
@@ -35,8 +36,46 @@ from coalition.models.listings import (
 from coalition.models.organizations import Organization
 from coalition.services.audit import audit, diff
 from coalition.services.errors import ServiceError
+from coalition.services.listing_access import (
+    acts_for,
+    can_edit,
+    can_view,
+    is_coordinator,
+    require_edit,
+    visible_listing,
+    visible_listings_query,
+)
+from coalition.services.listing_browse import ListingFilters, filtered_query, with_distances
+from coalition.services.listing_data import listing_to_problem_dict, revisions, snapshot
 from coalition.services.listing_input import rule_errors
 from coalition.sessions import Session
+
+__all__ = [
+    "COLUMN_FIELDS",
+    "ListingFilters",
+    "ListingInvalid",
+    "acting_organization",
+    "actor_label",
+    "acts_for",
+    "can_edit",
+    "can_view",
+    "current_values",
+    "expire_listings",
+    "filtered_query",
+    "is_coordinator",
+    "listing_to_problem_dict",
+    "org_today",
+    "post_listing",
+    "prepare_listing",
+    "revisions",
+    "snapshot",
+    "status_for_counts",
+    "update_listing",
+    "visible_listing",
+    "visible_listings_query",
+    "with_distances",
+    "withdraw_listing",
+]
 
 COLUMN_FIELDS = (
     "quantity", "lat", "lon", "max_distance_km", "notes", "expires_on", "need_by",
@@ -50,70 +89,6 @@ class ListingInvalid(ServiceError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("Some fields are not valid.", next(iter(errors), None), 422)
         self.errors = errors
-
-
-# ---------------------------------------------------------------- who may see and change
-
-
-def is_coordinator(actor: Actor | None) -> bool:
-    """Coordinators see and change every listing."""
-    return bool(getattr(actor, "is_coordinator", False))
-
-
-def acts_for(actor: Actor | None, org_id: int | None) -> bool:
-    """Whether the actor (a member or an org token) acts for that organization."""
-    return org_id is not None and getattr(actor, "organization_id", None) == org_id
-
-
-def can_view(actor: Actor | None, listing: Listing) -> bool:
-    """Coalition-wide listings to anyone signed in; coordinators-only ones to the owner too."""
-    if is_coordinator(actor) or acts_for(actor, listing.organization_id):
-        return True
-    signed_in = bool(getattr(actor, "is_authenticated", False))
-    return signed_in and listing.visibility == Visibility.COALITION
-
-
-def can_edit(actor: Actor | None, listing: Listing) -> bool:
-    """Members change their own organization's listings; coordinators and the system any."""
-    return actor is None or is_coordinator(actor) or acts_for(actor, listing.organization_id)
-
-
-def visible_listings_query(actor: Actor | None) -> Select[Listing]:
-    """A select of the listings the actor may see."""
-    query = sa.select(Listing)
-    if is_coordinator(actor):
-        return query
-    if not getattr(actor, "is_authenticated", False):
-        return query.where(sa.false())
-    visible = Listing.visibility == Visibility.COALITION
-    org_id = getattr(actor, "organization_id", None)
-    if org_id is not None:
-        visible = sa.or_(visible, Listing.organization_id == org_id)
-    return query.where(visible)
-
-
-def visible_listing(
-    session: Session, actor: Actor | None, listing_id: int, direction: str | None = None
-) -> Listing:
-    """The listing if it exists and the actor may see it; otherwise a 404."""
-    listing = session.get(Listing, listing_id)
-    if listing is None or (direction and listing.direction != direction):
-        raise ServiceError("No such listing.", status=404)
-    if not can_view(actor, listing):
-        raise ServiceError("No such listing.", status=404)
-    return listing
-
-
-def _require_edit(actor: Actor | None, listing: Listing) -> None:
-    """403 unless the actor may change this listing; 409 once it is history."""
-    if not can_edit(actor, listing):
-        raise ServiceError(
-            "Only the organization that posted this listing may change it.", status=403
-        )
-    if not listing.is_changeable:
-        raise ServiceError(
-            f"This listing is {listing.status.label} and can no longer change.", status=409
-        )
 
 
 # ---------------------------------------------------------------- posting
@@ -247,7 +222,7 @@ def update_listing(
     session: Session, actor: Actor | None, listing: Listing, data: dict[str, Any]
 ) -> bool:
     """Apply a change to a listing; return whether anything changed."""
-    _require_edit(actor, listing)
+    require_edit(actor, listing)
     errors = rule_errors(
         listing.direction,
         {**current_values(listing), **data},
@@ -325,7 +300,7 @@ def status_for_counts(listing: Listing) -> ListingStatus:
 
 def withdraw_listing(session: Session, actor: Actor | None, listing: Listing) -> None:
     """Withdraw a listing: it stays in the history with status `withdrawn`."""
-    _require_edit(actor, listing)
+    require_edit(actor, listing)
     old = listing.status
     listing.status = ListingStatus.WITHDRAWN
     listing.withdrawn_at = utcnow()
@@ -437,153 +412,3 @@ def _event_data(
         data["changed"] = sorted(changes)
     data.update(extra or {})
     return data
-
-
-def snapshot(listing: Listing) -> dict[str, Any]:
-    """Every column of the listing, JSON-ready, for the revision history."""
-    return {column.key: _jsonable(getattr(listing, column.key)) for column in Listing.__table__.c}
-
-
-def _jsonable(value: Any) -> Any:
-    """Dates as ISO strings, enums as their values."""
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
-def revisions(session: Session, listing: Listing) -> list[ListingRevision]:
-    """A listing's history, newest first."""
-    return list(
-        session.scalars(
-            sa.select(ListingRevision)
-            .where(ListingRevision.listing_id == listing.id)
-            .order_by(ListingRevision.version.desc())
-        )
-    )
-
-
-# ---------------------------------------------------------------- matching
-
-
-def listing_to_problem_dict(listing: Listing) -> dict[str, Any]:
-    """The listing in the JSON shape of MATCHING.md; `quantity` is what is still available."""
-    item: dict[str, Any] = {
-        "id": str(listing.id),
-        "org": listing.organization.slug,
-        "kind": listing.kind.value,
-        "category": listing.category.slug,
-        "quantity": listing.available,
-        "lat": listing.lat,
-        "lon": listing.lon,
-        "max_distance_km": listing.max_distance_km,
-    }
-    if not listing.is_offer:
-        item["urgency"] = (listing.urgency or Urgency.NORMAL).value
-    if listing.kind == Kind.STAFFING:
-        item.update(_staffing_problem_fields(listing))
-    elif listing.is_offer:
-        item["expires_on"] = listing.expires_on.isoformat() if listing.expires_on else None
-    else:
-        item["need_by"] = listing.need_by.isoformat() if listing.need_by else None
-        item["accepts_expired"] = bool(listing.accepts_expired)
-    return item
-
-
-def _staffing_problem_fields(listing: Listing) -> dict[str, Any]:
-    """Credentials, languages, remote flag and `[start, end]` window pairs."""
-    return {
-        "credentials": list(listing.credentials or []),
-        "languages": list(listing.languages or []),
-        "remote_ok": bool(listing.remote_ok),
-        "windows": [[w["start"], w["end"]] for w in listing.windows or []],
-    }
-
-
-# ---------------------------------------------------------------- browsing
-
-
-@dataclass
-class ListingFilters:
-    """What a browse page, an export or an API list narrows listings by."""
-
-    direction: str | None = None
-    kind: str | None = None
-    category: str | None = None
-    urgency: str | None = None
-    org: str | None = None
-    statuses: list[str] = field(default_factory=list)
-    q: str | None = None
-    within_km: float | None = None
-    origin: tuple[float, float] | None = None
-
-
-def filtered_query(actor: Actor | None, filters: ListingFilters) -> Select[Listing]:
-    """Visible listings narrowed by the filters (distance is applied by `within_distance`)."""
-    query = visible_listings_query(actor).join(Listing.category).join(Listing.organization)
-    for condition in _conditions(filters):
-        query = query.where(condition)
-    if filters.org and not _names_all(actor):
-        # others' listings carry no name: filtering by one would put it back
-        query = query.where(Listing.organization_id == getattr(actor, "organization_id", None))
-    if filters.q:
-        needle = filters.q.strip().lower()
-        searched = _SEARCHED if _names_all(actor) else _SEARCHED[:-1]
-        query = query.where(
-            sa.or_(*(sa.func.lower(c).contains(needle, autoescape=True) for c in searched))
-        )
-    if filters.within_km and filters.origin:
-        query = query.where(*_bounding_box(filters.origin, filters.within_km))
-    return query.order_by(Listing.created_at.desc(), Listing.id.desc())
-
-
-_SEARCHED = (Listing.notes, Category.plain_label, Category.neutral_label, Organization.name)
-
-
-def _names_all(actor: Actor | None) -> bool:
-    """Coordinators find listings by organization; others only their own (discretion)."""
-    return bool(getattr(actor, "is_coordinator", False))
-
-
-def _conditions(filters: ListingFilters) -> list[Any]:
-    """SQL conditions for the simple equality filters."""
-    conditions: list[Any] = []
-    if filters.direction:
-        conditions.append(Listing.direction == Direction(filters.direction))
-    if filters.kind:
-        conditions.append(Listing.kind == Kind(filters.kind))
-    if filters.category:
-        conditions.append(Category.slug == filters.category)
-    if filters.urgency:
-        conditions.append(Listing.urgency == Urgency(filters.urgency))
-    if filters.org:
-        conditions.append(Organization.slug == filters.org)
-    if filters.statuses:
-        conditions.append(Listing.status.in_([ListingStatus(s) for s in filters.statuses]))
-    return conditions
-
-
-def _bounding_box(origin: tuple[float, float], km: float) -> list[Any]:
-    """A cheap SQL pre-filter: latitude and longitude within `km` of the origin."""
-    lat, lon = origin
-    dlat = km / 111.0
-    dlon = km / max(111.0 * math.cos(math.radians(lat)), 1e-6)
-    return [
-        Listing.lat.between(lat - dlat, lat + dlat),
-        Listing.lon.between(lon - dlon, lon + dlon),
-    ]
-
-
-def with_distances(
-    listings: list[Listing], filters: ListingFilters
-) -> list[tuple[Listing, float | None]]:
-    """Each listing with its distance from the origin, keeping those within range."""
-    if filters.origin is None:
-        return [(listing, None) for listing in listings]
-    rows: list[tuple[Listing, float | None]] = [
-        (listing, haversine_km(*filters.origin, listing.lat, listing.lon)) for listing in listings
-    ]
-    if filters.within_km:
-        rows = [(listing, d) for listing, d in rows if d is not None and d <= filters.within_km]
-    return rows

@@ -7,127 +7,97 @@ move only through `coalition.services.stock`; each transition records its `match
 in the outbox and an audit entry in the caller's transaction (flush, never commit).
 Releasing transitions (reject, decline, cancel, expire) bump both listings' version and
 record `offer.updated` / `request.updated` so that the worker proposes again.
+
+Who may do what lives in `match_policy`, the queue and the ledger in `match_queries`, and
+the auto-approval rule settings in `auto_approval_rules`; their public names are
+re-exported here so callers keep importing from `match_lifecycle`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased
 
 from coalition.actors import Actor
 from coalition.events import names
 from coalition.events.outbox import emit
 from coalition.models.base import utcnow
-from coalition.models.catalog import Category, Kind
-from coalition.models.listings import ACTIVE_STATUSES, Listing, Urgency
-from coalition.models.matches import OPEN_STATES, Match, MatchState
+from coalition.models.listings import ACTIVE_STATUSES, Listing
+from coalition.models.matches import Match, MatchState
 from coalition.models.notifications import AutoApprovalRule
 from coalition.services import stock
 from coalition.services.audit import audit
+from coalition.services.auto_approval_rules import (
+    create_rule,
+    delete_rule,
+    rule_for,
+    set_rule_enabled,
+)
 from coalition.services.errors import ServiceError
+from coalition.services.match_policy import (
+    COORDINATOR,
+    EITHER_ORG,
+    OFFER_ORG,
+    REQUEST_ORG,
+    TRANSITIONS,
+    Transition,
+    authorize,
+    available_actions,
+    can_view,
+    get_visible,
+    may,
+    roles_of,
+    visible_query,
+)
+from coalition.services.match_queries import URGENCY_RANK, ledger, queue, urgency_order
 from coalition.sessions import Session
 
-COORDINATOR = "coordinator"
-OFFER_ORG = "offer_org"
-REQUEST_ORG = "request_org"
-EITHER_ORG = frozenset({OFFER_ORG, REQUEST_ORG})
+__all__ = [
+    "ACTIONS",
+    "ACTIONS_WITH_REASON",
+    "COORDINATOR",
+    "EITHER_ORG",
+    "MAX_REASON",
+    "OFFER_ORG",
+    "REQUEST_ORG",
+    "TRANSITIONS",
+    "URGENCY_RANK",
+    "Transition",
+    "accept",
+    "approve",
+    "auto_approve",
+    "auto_approve_proposal",
+    "available_actions",
+    "can_view",
+    "cancel",
+    "close_for_listing",
+    "create_rule",
+    "decline",
+    "delete_rule",
+    "expire_holds",
+    "expire_match",
+    "get_visible",
+    "hand_off",
+    "hold_expired_ids",
+    "ledger",
+    "may",
+    "perform",
+    "queue",
+    "receive",
+    "reject",
+    "rematch_listing",
+    "roles_of",
+    "rule_for",
+    "set_rule_enabled",
+    "urgency_order",
+    "visible_query",
+]
+
 MAX_REASON = 1000
-URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2, Urgency.LOW: 3}
 S = MatchState
-
-
-@dataclass(frozen=True)
-class Transition:
-    """Who may take an action, from which states, and the state and event it leads to."""
-
-    from_states: tuple[MatchState, ...]
-    who: frozenset[str]
-    to: MatchState
-    event: str
-    label: str
-
-
-TRANSITIONS: dict[str, Transition] = {
-    "approve": Transition(
-        (S.PROPOSED,), frozenset({COORDINATOR}), S.APPROVED, names.MATCH_APPROVED, "Approve"
-    ),
-    "reject": Transition(
-        (S.PROPOSED,), frozenset({COORDINATOR}), S.REJECTED, names.MATCH_REJECTED, "Reject"
-    ),
-    "accept": Transition((S.APPROVED,), EITHER_ORG, S.ACCEPTED, names.MATCH_ACCEPTED, "Accept"),
-    "decline": Transition((S.APPROVED,), EITHER_ORG, S.DECLINED, names.MATCH_DECLINED, "Decline"),
-    "handoff": Transition(
-        (S.ACCEPTED,), frozenset({OFFER_ORG}), S.HANDED_OFF, names.MATCH_HANDED_OFF, "Handed off"
-    ),
-    "receive": Transition(
-        (S.HANDED_OFF,), frozenset({REQUEST_ORG}), S.FULFILLED, names.MATCH_FULFILLED, "Received"
-    ),
-    "cancel": Transition(
-        OPEN_STATES, EITHER_ORG | {COORDINATOR}, S.CANCELLED, names.MATCH_CANCELLED, "Cancel"
-    ),
-    # nobody may expire a match by hand: the hold-expiry job does it as the system
-    "expire": Transition(
-        (S.PROPOSED, S.APPROVED), frozenset(), S.EXPIRED, names.MATCH_EXPIRED, "Expire"
-    ),
-}
-
-
-# ---------------------------------------------------------------- who may do what
-
-
-def roles_of(actor: Actor | None, match: Match) -> set[str]:
-    """The roles the actor holds on this match: coordinator, offer_org, request_org."""
-    roles: set[str] = set()
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return roles
-    if getattr(actor, "is_coordinator", False):
-        roles.add(COORDINATOR)
-    org_id = getattr(actor, "organization_id", None)
-    if org_id is not None and org_id == match.offer.organization_id:
-        roles.add(OFFER_ORG)
-    if org_id is not None and org_id == match.request.organization_id:
-        roles.add(REQUEST_ORG)
-    return roles
-
-
-def can_view(actor: Actor | None, match: Match) -> bool:
-    """Coordinators and members of either organization see a match."""
-    return bool(roles_of(actor, match))
-
-
-def may(actor: Actor | None, match: Match, action: str) -> bool:
-    """Whether the actor's role allows the action (whatever the state)."""
-    return bool(roles_of(actor, match) & TRANSITIONS[action].who)
-
-
-def available_actions(actor: Actor | None, match: Match) -> list[str]:
-    """The actions the actor may take on the match in its current state."""
-    return [
-        action
-        for action, transition in TRANSITIONS.items()
-        if match.state in transition.from_states
-        and may(actor, match, action)
-        and not (action == "accept" and _already_accepted(actor, match))
-    ]
-
-
-def _already_accepted(actor: Actor | None, match: Match) -> bool:
-    """Whether the actor's side has already accepted."""
-    roles = roles_of(actor, match)
-    if OFFER_ORG in roles:
-        return match.offer_accepted_at is not None
-    return REQUEST_ORG in roles and match.request_accepted_at is not None
-
-
-def _authorize(actor: Actor | None, match: Match, action: str) -> None:
-    """403 unless the actor's role allows the action."""
-    if not may(actor, match, action):
-        raise ServiceError("You are not allowed to do that to this match.", status=403)
 
 
 # ---------------------------------------------------------------- the conditional update
@@ -198,7 +168,7 @@ def _hold_deadline(now: datetime) -> datetime:
 
 def approve(session: Session, actor: Actor | None, match: Match) -> Match:
     """A coordinator approves a proposal: names and contacts are now shared with both sides."""
-    _authorize(actor, match, "approve")
+    authorize(actor, match, "approve")
     return _approve(session, actor, match)
 
 
@@ -223,7 +193,7 @@ def _approve(
 
 def reject(session: Session, actor: Actor | None, match: Match, reason: str | None) -> Match:
     """A coordinator rejects a proposal (with a reason); its stock is released."""
-    _authorize(actor, match, "reject")
+    authorize(actor, match, "reject")
     text = _reason(reason, required=True)
     now = utcnow()
     _move(
@@ -243,7 +213,7 @@ def reject(session: Session, actor: Actor | None, match: Match, reason: str | No
 
 def accept(session: Session, actor: Actor | None, match: Match) -> Match:
     """One side accepts an approved match; once both have, it is accepted."""
-    _authorize(actor, match, "accept")
+    authorize(actor, match, "accept")
     side = OFFER_ORG if OFFER_ORG in roles_of(actor, match) else REQUEST_ORG
     column = Match.offer_accepted_at if side == OFFER_ORG else Match.request_accepted_at
     result = session.execute(
@@ -290,13 +260,13 @@ def decline(
     session: Session, actor: Actor | None, match: Match, reason: str | None = None
 ) -> Match:
     """Either side declines an approved match; its stock is released."""
-    _authorize(actor, match, "decline")
+    authorize(actor, match, "decline")
     return _close(session, actor, match, "decline", _reason(reason, required=False))
 
 
 def cancel(session: Session, actor: Actor | None, match: Match, reason: str | None = None) -> Match:
     """Either side or a coordinator cancels an open match; its stock is released."""
-    _authorize(actor, match, "cancel")
+    authorize(actor, match, "cancel")
     return _close(session, actor, match, "cancel", _reason(reason, required=False))
 
 
@@ -310,7 +280,7 @@ def _close(session: Session, actor: Actor | None, match: Match, action: str, rea
 
 def hand_off(session: Session, actor: Actor | None, match: Match) -> Match:
     """The giving organization says it handed the quantity over."""
-    _authorize(actor, match, "handoff")
+    authorize(actor, match, "handoff")
     _move(session, match, "handoff", handed_off_at=utcnow())
     _record(session, actor, match, names.MATCH_HANDED_OFF)
     return match
@@ -318,7 +288,7 @@ def hand_off(session: Session, actor: Actor | None, match: Match) -> Match:
 
 def receive(session: Session, actor: Actor | None, match: Match) -> Match:
     """The receiving organization confirms receipt: the match is fulfilled."""
-    _authorize(actor, match, "receive")
+    authorize(actor, match, "receive")
     now = utcnow()
     _move(session, match, "receive", received_at=now, closed_at=now, closed_by=_label(actor))
     stock.fulfil(session, match)
@@ -435,25 +405,6 @@ def expire_holds(session: Session, now: datetime | None = None) -> int:
     return expired
 
 
-def rule_for(session: Session, match: Match) -> AutoApprovalRule | None:
-    """The first enabled rule covering this proposal, if both organizations are active."""
-    if not (match.offer.organization.is_active and match.request.organization.is_active):
-        return None
-    return session.scalar(
-        sa.select(AutoApprovalRule)
-        .where(
-            AutoApprovalRule.enabled.is_(True),
-            AutoApprovalRule.kind == match.offer.kind,
-            AutoApprovalRule.max_quantity >= match.quantity,
-            sa.or_(
-                AutoApprovalRule.category_id.is_(None),
-                AutoApprovalRule.category_id == match.offer.category_id,
-            ),
-        )
-        .order_by(AutoApprovalRule.id)
-    )
-
-
 def auto_approve(session: Session, match: Match) -> bool:
     """Approve a proposal that an auto-approval rule covers; True when it did."""
     if match.state != S.PROPOSED:
@@ -466,134 +417,6 @@ def auto_approve(session: Session, match: Match) -> bool:
     except ServiceError:
         return False
     return True
-
-
-# ---------------------------------------------------------------- reading
-
-
-def get_visible(session: Session, actor: Actor | None, match_id: int) -> Match:
-    """A match the actor may see; 404 otherwise (existence is not revealed)."""
-    match = session.get(Match, match_id)
-    if match is None or not can_view(actor, match):
-        raise ServiceError("No such match.", status=404)
-    return match
-
-
-def visible_query(actor: Actor | None) -> sa.Select[Match]:
-    """Every match for coordinators; for anyone else, those of their organization."""
-    query = sa.select(Match)
-    if getattr(actor, "is_coordinator", False):
-        return query
-    offer, request = aliased(Listing), aliased(Listing)
-    org_id = getattr(actor, "organization_id", None)
-    return (
-        query.join(offer, Match.offer_id == offer.id)
-        .join(request, Match.request_id == request.id)
-        .where(sa.or_(offer.organization_id == org_id, request.organization_id == org_id))
-    )
-
-
-def urgency_order() -> sa.Case[int]:
-    """Critical first; requests without an urgency last."""
-    return sa.case(
-        {u.value: rank for u, rank in URGENCY_RANK.items()}, value=Listing.urgency, else_=9
-    )
-
-
-def queue(session: Session) -> list[Match]:
-    """Proposals waiting for a coordinator: most urgent first, then oldest first."""
-    return list(
-        session.scalars(
-            sa.select(Match)
-            .join(Listing, Match.request_id == Listing.id)
-            .where(Match.state == S.PROPOSED)
-            .order_by(urgency_order(), Match.created_at, Match.id)
-        )
-    )
-
-
-def ledger(session: Session, org_id: int) -> list[dict[str, Any]]:
-    """What the organization gave and received, by month and category (fulfilled matches)."""
-    offer, request = aliased(Listing), aliased(Listing)
-    rows = session.execute(
-        sa.select(Match, offer.organization_id, request.organization_id)
-        .join(offer, Match.offer_id == offer.id)
-        .join(request, Match.request_id == request.id)
-        .where(
-            Match.state == S.FULFILLED,
-            sa.or_(offer.organization_id == org_id, request.organization_id == org_id),
-        )
-    ).all()
-    totals: dict[tuple[str, str, int], dict[str, Any]] = {}
-    for match, giver, _receiver in rows:
-        direction = "gave" if giver == org_id else "received"
-        _add_to_ledger(totals, match, direction)
-    return sorted(totals.values(), key=lambda r: (r["month"], r["category"]), reverse=True)
-
-
-def _add_to_ledger(totals: dict[Any, dict[str, Any]], match: Match, direction: str) -> None:
-    """Add a fulfilled match's quantity to its month and category row."""
-    when = match.received_at or match.updated_at
-    month = when.strftime("%Y-%m")
-    category = match.offer.category
-    row = totals.setdefault(
-        (month, category.slug, category.id),
-        {
-            "month": month,
-            "category": category.plain_label,
-            "unit": category.unit,
-            "gave": 0,
-            "received": 0,
-        },
-    )
-    row[direction] += match.quantity
-
-
-# ---------------------------------------------------------------- auto-approval rule settings
-
-
-def create_rule(
-    session: Session,
-    actor: Actor | None,
-    kind: Kind,
-    category_id: int | None,
-    max_quantity: int | None,
-) -> AutoApprovalRule:
-    """Add an auto-approval rule (coordinators); the category must be of that kind."""
-    if not max_quantity or max_quantity < 1:
-        raise ServiceError("Enter a quantity of at least 1.", "max_quantity")
-    if category_id is not None:
-        category = session.get(Category, category_id)
-        if category is None or category.kind != kind:
-            raise ServiceError("Choose a category of that kind.", "category")
-    rule = AutoApprovalRule(
-        kind=kind,
-        category_id=category_id,
-        max_quantity=max_quantity,
-        created_by_id=getattr(actor, "id", None),
-    )
-    session.add(rule)
-    session.flush()
-    audit(session, actor, "auto_rule.created", rule, {"rule": rule.describe()})
-    return rule
-
-
-def set_rule_enabled(
-    session: Session, actor: Actor | None, rule: AutoApprovalRule, enabled: bool
-) -> None:
-    """Turn a rule on or off."""
-    if rule.enabled == enabled:
-        return
-    rule.enabled = enabled
-    session.flush()
-    audit(session, actor, "auto_rule.enabled" if enabled else "auto_rule.disabled", rule, {})
-
-
-def delete_rule(session: Session, actor: Actor | None, rule: AutoApprovalRule) -> None:
-    """Remove a rule (the audit log keeps what it said)."""
-    audit(session, actor, "auto_rule.deleted", rule, {"rule": rule.describe()})
-    session.delete(rule)
-    session.flush()
 
 
 def auto_approve_proposal(session: Session, match_id: int) -> bool:
