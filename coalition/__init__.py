@@ -12,14 +12,13 @@ if TYPE_CHECKING:  # the factory imports Flask lazily so `coalition.matching` st
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application; `config` overrides what the environment says."""
-    from flask import Flask
+    from coalition.config import STATIC_DEFAULTS, CoalitionFlask, load_config, settings_of
 
-    from coalition.config import STATIC_DEFAULTS, load_config
-
-    app = Flask(__name__, instance_relative_config=True)
+    app = CoalitionFlask(__name__, instance_relative_config=True)
     app.config.update(STATIC_DEFAULTS)
     app.config.update(load_config(Path(app.instance_path)))
     app.config.update(config or {})
+    settings_of(app.config)  # typed once, after the overrides: a bad value fails here
     configure_logging(app)
     register_extensions(app)
     register_request_guards(app)

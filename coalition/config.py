@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from flask import Config as FlaskConfig
+from flask import Flask, current_app
 
 DEFAULT_BROKER_FOLDER = "queue"
 
@@ -56,25 +61,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "BROKER_URL": os.environ.get("BROKER_URL") or "filesystem://",
         "BROKER_FOLDER": os.environ.get("BROKER_FOLDER")
         or str(instance_path / DEFAULT_BROKER_FOLDER),
-        "BROKER_QUORUM_QUEUES": _env_bool("BROKER_QUORUM_QUEUES", False),
-        "SMTP_URL": os.environ.get("SMTP_URL", ""),
-        "MAIL_FROM": os.environ.get("MAIL_FROM", "Coalition <no-reply@coalition.local>"),
         "BASE_URL": base_url,
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
-        # failed sign-ins per account, and per source address (an office shares one address)
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
-        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "INVITATION_MAX_AGE": _env_int("INVITATION_MAX_AGE", 7 * 24 * 3600),
-        "RESET_MAX_AGE": _env_int("RESET_MAX_AGE", 3600),
-        "RESOLVE_INTERVAL": _env_int("RESOLVE_INTERVAL", 300),
-        "RESOLVE_MARGIN": float(os.environ.get("RESOLVE_MARGIN", "0.002")),
-        "MATCH_HOLD_HOURS": _env_int("MATCH_HOLD_HOURS", 72),
-        **pool_config(),
-        **notify_config(),
-        **digests_config(),
-        **events_config(),
+        **settings_from_environment(),
     }
 
 
@@ -84,35 +74,213 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
-def events_config() -> dict[str, Any]:
-    """Broker names, relay, retries, periodic jobs and metrics (see the README's events section)."""
+def _env_str(name: str, default: str) -> str:
+    """Read a string from the environment (set but empty stays empty)."""
+    return os.environ.get(name, default)
+
+
+DAY = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The typed settings: every tunable with its one default, read once per configuration.
+
+    Each field is the Flask config key in lower case (`events_nudge_timeout` is
+    `EVENTS_NUDGE_TIMEOUT`); the environment sets the key (`load_config`), `create_app`'s
+    overrides and tests may replace it in `app.config`, and code reads the typed value with
+    `current_settings()` or `settings_of(config)`.
+    """
+
+    # accounts and sign-in: failed sign-ins per account, and per source address
+    # (an office shares one address); signed-link lifetimes in seconds
+    login_rate_limit: str = "5 per minute"
+    login_address_rate_limit: str = "30 per minute"
+    ratelimit_storage_uri: str = "memory://"
+    invitation_max_age: int = 7 * DAY
+    reset_max_age: int = 3600
+
+    # matching: the resolve job, and how long a proposal or approval holds its stock
+    resolve_interval: int = 300
+    resolve_margin: float = 0.002
+    match_hold_hours: int = 72
+
+    # database connections per process: size the pool to the threads that use it (gunicorn
+    # --threads, plus the relay's and the worker's); past the timeout a request gets a 503
+    database_pool_size: int = 10
+    database_max_overflow: int = 10
+    database_pool_timeout: float = 10.0
+
+    # mail, match holds; notification emails and webhooks: batch, retries, timeouts
+    smtp_url: str = ""
+    mail_from: str = "Coalition <no-reply@coalition.local>"
+    match_hold_interval: float = 300.0
+    notify_interval: float = 5.0
+    notify_batch: int = 100
+    notify_max_attempts: int = 6
+    notify_retry_base: float = 30.0
+    notify_retry_max: float = 3600.0
+    notify_claim_seconds: float = 300.0
+    webhook_timeout: float = 5.0
+    # webhooks to loopback/private/link-local addresses (off: SSRF; tests turn it on)
+    webhook_allow_private: bool = False
+
+    # digests: schedule, batches, leases, retries and timeouts
+    digest_interval: float = 60.0
+    # claimed together and sent over one SMTP connection
+    digest_batch_size: int = 200
+    # a crashed worker's claim is retried after this many seconds
+    digest_lease_seconds: float = 600.0
+    digest_max_attempts: int = 8
+    # seconds before the first retry; doubles each time up to the maximum
+    digest_retry_base: float = 60.0
+    digest_retry_max: float = 3600.0
+    digest_confirm_max_age: int = 7 * DAY
+    digest_smtp_timeout: float = 10.0
+
+    # events: broker names, relay, retries, periodic jobs and metrics (README, events)
+    broker_namespace: str = "coalition"
+    broker_quorum_queues: bool = False
+    broker_polling_interval: float = 0.05
+    broker_prefetch: int = 64
+    broker_batch: int = 50
+    broker_linger: float = 0.005
+    broker_publish_timeout: float = 5.0
+    events_nudge: bool = True
+    events_nudge_timeout: float = 1.0
+    events_nudge_pause: float = 5.0
+    events_relay_batch: int = 200
+    events_relay_interval: float = 0.5
+    events_relay_grace: float = 2.0
+    events_claim_seconds: float = 30.0
+    events_max_attempts: int = 5
+    events_retry_base: float = 1.0
+    events_retry_max: float = 300.0
+    events_sweep_interval: float = 60.0
+    events_sweep_age: float = 300.0
+    events_sweep_horizon: float = 7 * DAY * 1.0
+    events_sweep_limit: int = 1000
+    reconcile_interval: float = 300.0
+    reconcile_age: float = 600.0
+    expiry_interval: float = 3600.0
+    metrics_token: str = ""
+    worker_metrics_port: int = 0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """The settings a config mapping says; a missing (or None) key keeps its default."""
+        values: dict[str, Any] = {}
+        for name, kind in _FIELD_TYPES.items():
+            value = config.get(name.upper())
+            if value is not None:
+                values[name] = _COERCE[kind](value)
+        return cls(**values)
+
+    @property
+    def relay_grace(self) -> float:
+        """How old a row must be before the relay takes it: the nudge gets the first chance."""
+        return self.events_relay_grace if self.events_nudge else 0.0
+
+
+def _as_bool(value: Any) -> bool:
+    """A flag from the config: booleans and numbers as Python reads them, strings as words."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+_COERCE: dict[str, Callable[[Any], Any]] = {
+    "bool": _as_bool,
+    "int": int,
+    "float": float,
+    "str": str,
+}
+_FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(Settings)}
+_READ_ENV: dict[str, Callable[[str, Any], Any]] = {
+    "bool": _env_bool, "int": _env_int, "float": _env_float, "str": _env_str,
+}  # fmt: skip
+
+
+def settings_from_environment() -> dict[str, Any]:
+    """Every setting's config key, from the environment or its default."""
+    defaults = Settings()
     return {
-        "BROKER_NAMESPACE": os.environ.get("BROKER_NAMESPACE", "coalition"),
-        "BROKER_POLLING_INTERVAL": _env_float("BROKER_POLLING_INTERVAL", 0.05),
-        "BROKER_PREFETCH": _env_int("BROKER_PREFETCH", 64),
-        "BROKER_BATCH": _env_int("BROKER_BATCH", 50),
-        "BROKER_LINGER": _env_float("BROKER_LINGER", 0.005),
-        "BROKER_PUBLISH_TIMEOUT": _env_float("BROKER_PUBLISH_TIMEOUT", 5.0),
-        "EVENTS_NUDGE": _env_bool("EVENTS_NUDGE", True),
-        "EVENTS_NUDGE_TIMEOUT": _env_float("EVENTS_NUDGE_TIMEOUT", 1.0),
-        "EVENTS_NUDGE_PAUSE": _env_float("EVENTS_NUDGE_PAUSE", 5.0),
-        "EVENTS_RELAY_BATCH": _env_int("EVENTS_RELAY_BATCH", 200),
-        "EVENTS_RELAY_INTERVAL": _env_float("EVENTS_RELAY_INTERVAL", 0.5),
-        "EVENTS_RELAY_GRACE": _env_float("EVENTS_RELAY_GRACE", 2.0),
-        "EVENTS_CLAIM_SECONDS": _env_float("EVENTS_CLAIM_SECONDS", 30.0),
-        "EVENTS_MAX_ATTEMPTS": _env_int("EVENTS_MAX_ATTEMPTS", 5),
-        "EVENTS_RETRY_BASE": _env_float("EVENTS_RETRY_BASE", 1.0),
-        "EVENTS_RETRY_MAX": _env_float("EVENTS_RETRY_MAX", 300.0),
-        "EVENTS_SWEEP_INTERVAL": _env_float("EVENTS_SWEEP_INTERVAL", 60.0),
-        "EVENTS_SWEEP_AGE": _env_float("EVENTS_SWEEP_AGE", 300.0),
-        "EVENTS_SWEEP_HORIZON": _env_float("EVENTS_SWEEP_HORIZON", 7 * 24 * 3600.0),
-        "EVENTS_SWEEP_LIMIT": _env_int("EVENTS_SWEEP_LIMIT", 1000),
-        "RECONCILE_INTERVAL": _env_float("RECONCILE_INTERVAL", 300.0),
-        "RECONCILE_AGE": _env_float("RECONCILE_AGE", 600.0),
-        "EXPIRY_INTERVAL": _env_float("EXPIRY_INTERVAL", 3600.0),
-        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
-        "WORKER_METRICS_PORT": _env_int("WORKER_METRICS_PORT", 0),
+        name.upper(): _READ_ENV[kind](name.upper(), getattr(defaults, name))
+        for name, kind in _FIELD_TYPES.items()
     }
+
+
+class SettingsConfig(FlaskConfig):
+    """Flask's config that keeps the `Settings` built from it until one of its keys changes.
+
+    `create_app` builds the settings once, after its overrides; a test that changes a key
+    later (`app.config[...] = ...`, `monkeypatch.setitem`) gets them rebuilt on next read.
+    """
+
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The typed settings of this configuration."""
+        built = self._settings
+        if built is None:
+            built = self._settings = Settings.from_config(self)
+        return built
+
+    def _changed(self) -> None:
+        self._settings = None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        try:
+            return super().setdefault(key, default)
+        finally:
+            self._changed()
+
+    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+        try:
+            return super().pop(key, *default)
+        finally:
+            self._changed()
+
+    def popitem(self) -> tuple[str, Any]:
+        try:
+            return super().popitem()
+        finally:
+            self._changed()
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+
+class CoalitionFlask(Flask):
+    """The Flask application class whose config carries the typed settings."""
+
+    config_class = SettingsConfig
+
+
+def settings_of(config: Mapping[str, Any]) -> Settings:
+    """The settings of an app's config (built once), or of any other mapping (built now)."""
+    if isinstance(config, SettingsConfig):
+        return config.settings
+    return Settings.from_config(config)
+
+
+def current_settings() -> Settings:
+    """The settings of the current app."""
+    return settings_of(current_app.config)
 
 
 STATIC_DEFAULTS: dict[str, Any] = {
@@ -135,46 +303,3 @@ STATIC_DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
     "API_PAGE_SIZE": 50,
 }
-
-
-def pool_config() -> dict[str, Any]:
-    """Database connections per process: size the pool to the threads that use it (gunicorn
-    --threads, plus the relay's and the worker's); past the timeout a request gets a 503."""
-    return {
-        "DATABASE_POOL_SIZE": _env_int("DATABASE_POOL_SIZE", 10),
-        "DATABASE_MAX_OVERFLOW": _env_int("DATABASE_MAX_OVERFLOW", 10),
-        "DATABASE_POOL_TIMEOUT": _env_float("DATABASE_POOL_TIMEOUT", 10.0),
-    }
-
-
-def notify_config() -> dict[str, Any]:
-    """Match holds; sending notification emails and webhooks: batch, retries, timeouts."""
-    return {
-        "MATCH_HOLD_INTERVAL": _env_float("MATCH_HOLD_INTERVAL", 300.0),
-        "NOTIFY_INTERVAL": _env_float("NOTIFY_INTERVAL", 5.0),
-        "NOTIFY_BATCH": _env_int("NOTIFY_BATCH", 100),
-        "NOTIFY_MAX_ATTEMPTS": _env_int("NOTIFY_MAX_ATTEMPTS", 6),
-        "NOTIFY_RETRY_BASE": _env_float("NOTIFY_RETRY_BASE", 30.0),
-        "NOTIFY_RETRY_MAX": _env_float("NOTIFY_RETRY_MAX", 3600.0),
-        "NOTIFY_CLAIM_SECONDS": _env_float("NOTIFY_CLAIM_SECONDS", 300.0),
-        "WEBHOOK_TIMEOUT": _env_float("WEBHOOK_TIMEOUT", 5.0),
-        # webhooks to loopback/private/link-local addresses (off: SSRF; tests turn it on)
-        "WEBHOOK_ALLOW_PRIVATE": _env_bool("WEBHOOK_ALLOW_PRIVATE", False),
-    }
-
-
-def digests_config() -> dict[str, Any]:
-    """Sending digests: schedule, batches, leases, retries and timeouts."""
-    return {
-        "DIGEST_INTERVAL": _env_float("DIGEST_INTERVAL", 60.0),
-        # claimed together and sent over one SMTP connection
-        "DIGEST_BATCH_SIZE": _env_int("DIGEST_BATCH_SIZE", 200),
-        # a crashed worker's claim is retried after this many seconds
-        "DIGEST_LEASE_SECONDS": _env_float("DIGEST_LEASE_SECONDS", 600.0),
-        "DIGEST_MAX_ATTEMPTS": _env_int("DIGEST_MAX_ATTEMPTS", 8),
-        # seconds before the first retry; doubles each time up to the maximum
-        "DIGEST_RETRY_BASE": _env_float("DIGEST_RETRY_BASE", 60.0),
-        "DIGEST_RETRY_MAX": _env_float("DIGEST_RETRY_MAX", 3600.0),
-        "DIGEST_CONFIRM_MAX_AGE": _env_int("DIGEST_CONFIRM_MAX_AGE", 7 * 24 * 3600),
-        "DIGEST_SMTP_TIMEOUT": _env_float("DIGEST_SMTP_TIMEOUT", 10.0),
-    }

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 
+from coalition.config import settings_of
 from coalition.sessions import Session
 
 
@@ -69,7 +70,8 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return options
-    options.setdefault("pool_size", int(config.get("DATABASE_POOL_SIZE", 10)))
-    options.setdefault("max_overflow", int(config.get("DATABASE_MAX_OVERFLOW", 10)))
-    options.setdefault("pool_timeout", float(config.get("DATABASE_POOL_TIMEOUT", 10.0)))
+    settings = settings_of(config)
+    options.setdefault("pool_size", settings.database_pool_size)
+    options.setdefault("max_overflow", settings.database_max_overflow)
+    options.setdefault("pool_timeout", settings.database_pool_timeout)
     return options

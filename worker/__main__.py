@@ -8,6 +8,7 @@ import signal
 import sys
 from types import FrameType
 
+from coalition.config import settings_of
 from worker import logs
 
 log = logging.getLogger("worker")
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("unknown handler group", extra={"groups": sorted(unknown)})
         return 2
     worker = Worker(app, HANDLERS, [args.part] if args.part else PARTS, groups=groups)
-    serve_metrics(app.config.get("WORKER_METRICS_PORT", 0))
+    serve_metrics(settings_of(app.config).worker_metrics_port)
     install_stop_signals(worker.request_stop)
     worker.start()
     while not worker.stop.wait(1.0):

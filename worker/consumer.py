@@ -20,6 +20,7 @@ from kombu.message import Message
 from kombu.mixins import ConsumerMixin
 
 from coalition.backoff import Backoff
+from coalition.config import settings_of
 from coalition.events import broker, metrics
 from coalition.events.topology import Topology
 from coalition.extensions import db
@@ -51,13 +52,14 @@ class EventConsumer(ConsumerMixin):
         self.topology = Topology.from_config(app.config, routes_of(handlers))
         self.groups = list(groups or self.topology.groups)
         self.policy = RetryPolicy.from_config(app.config)
-        self.prefetch = int(app.config.get("BROKER_PREFETCH", 64))
+        settings = settings_of(app.config)
+        self.prefetch = settings.broker_prefetch
         self.stop = stop or threading.Event()
         self.on_processed = on_processed
         self.connection: Connection = broker.connect(app.config)
         self.requeues = 0
-        self.batch_size = max(int(app.config.get("BROKER_BATCH", 50)), 1)
-        self.linger = float(app.config.get("BROKER_LINGER", 0.005))
+        self.batch_size = max(settings.broker_batch, 1)
+        self.linger = settings.broker_linger
         self.held: list[tuple[str, Any, Message]] = []
 
     @property  # type: ignore[override]

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from coalition.config import current_settings, settings_of
 from coalition.events.outbox import emit
 from coalition.events.publisher import Publisher
 from coalition.events.sweeper import sweep_outbox
@@ -57,8 +58,9 @@ class Job:
     default_interval: float = 300.0
 
     def interval(self, config: Mapping[str, Any]) -> float:
-        """Seconds between two runs."""
-        return float(config.get(self.interval_key, self.default_interval))
+        """Seconds between two runs: the setting `interval_key` names, else the job's default."""
+        value = getattr(settings_of(config), self.interval_key.lower(), None)
+        return self.default_interval if value is None else float(value)
 
 
 def outbox_sweep(ctx: JobContext) -> Any:
@@ -68,7 +70,7 @@ def outbox_sweep(ctx: JobContext) -> Any:
 
 def reconcile_listings(ctx: JobContext) -> int:
     """Re-announce open listings with stock whose latest version matching has not seen."""
-    before = ctx.now - timedelta(seconds=float(ctx.config.get("RECONCILE_AGE", 600.0)))
+    before = ctx.now - timedelta(seconds=settings_of(ctx.config).reconcile_age)
     rows = ctx.session.execute(
         sa.select(Listing.id, Listing.direction)
         .where(
@@ -78,7 +80,7 @@ def reconcile_listings(ctx: JobContext) -> int:
             Listing.updated_at <= before,
         )
         .order_by(Listing.id)
-        .limit(int(ctx.config.get("EVENTS_SWEEP_LIMIT", 1000)))
+        .limit(settings_of(ctx.config).events_sweep_limit)
     ).all()
     for listing_id, direction in rows:
         emit(
@@ -97,7 +99,7 @@ def expire_listings(ctx: JobContext) -> Any:
 
 def resolve_matches(ctx: JobContext) -> Any:
     """The global re-solve: replace unapproved proposals when the optimum is clearly better."""
-    run = run_resolve(ctx.session, float(ctx.config.get("RESOLVE_MARGIN", 0.002)))
+    run = run_resolve(ctx.session, settings_of(ctx.config).resolve_margin)
     return {"replaced": run.replaced, "gain": run.optimal_value - run.current_value}
 
 
@@ -112,7 +114,7 @@ def expire_match_holds(ctx: JobContext) -> int:
 def deliver_due(session: Session, now: datetime | None = None, limit: int | None = None) -> int:
     """Send every due email and webhook once; return how many attempts were made."""
     now = now or utcnow()
-    limit = limit or int(current_app.config["NOTIFY_BATCH"])
+    limit = limit or current_settings().notify_batch
     if interrupted := delivery.interrupt_stale(session, now):
         log.warning("%d deliveries were interrupted by a worker stop", interrupted)
     session.commit()
@@ -162,11 +164,11 @@ def send_due_digests(ctx: JobContext) -> dict[str, int]:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("outbox-sweep", "EVENTS_SWEEP_INTERVAL", outbox_sweep, 60.0),
-    Job("reconcile-listings", "RECONCILE_INTERVAL", reconcile_listings, 300.0),
-    Job("expire-listings", "EXPIRY_INTERVAL", expire_listings, 3600.0),
-    Job("resolve-matches", "RESOLVE_INTERVAL", resolve_matches, 300.0),
-    Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_match_holds, 300.0),
-    Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_notifications, 5.0),
-    Job("digests", "DIGEST_INTERVAL", send_due_digests, 60.0),
+    Job("outbox-sweep", "EVENTS_SWEEP_INTERVAL", outbox_sweep),
+    Job("reconcile-listings", "RECONCILE_INTERVAL", reconcile_listings),
+    Job("expire-listings", "EXPIRY_INTERVAL", expire_listings),
+    Job("resolve-matches", "RESOLVE_INTERVAL", resolve_matches),
+    Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_match_holds),
+    Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_notifications),
+    Job("digests", "DIGEST_INTERVAL", send_due_digests),
 )

@@ -23,6 +23,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from coalition.backoff import Backoff
+from coalition.config import settings_of
 from coalition.database import upsert
 from coalition.events.envelope import Event, from_envelope
 from coalition.models.base import utcnow
@@ -53,10 +54,9 @@ class RetryPolicy:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> RetryPolicy:
         """EVENTS_MAX_ATTEMPTS, EVENTS_RETRY_BASE and EVENTS_RETRY_MAX."""
+        settings = settings_of(config)
         return cls(
-            max_attempts=int(config.get("EVENTS_MAX_ATTEMPTS", 5)),
-            base=float(config.get("EVENTS_RETRY_BASE", 1.0)),
-            cap=float(config.get("EVENTS_RETRY_MAX", 300.0)),
+            settings.events_max_attempts, settings.events_retry_base, settings.events_retry_max
         )
 
     def delay(self, attempts: int) -> float:

@@ -14,6 +14,8 @@ from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
+from coalition.config import settings_of
+
 
 class AtomicFilesystemChannel(filesystem.Channel):
     """kombu's filesystem channel, writing each message whole.
@@ -74,7 +76,7 @@ def connect(config: dict[str, Any] | Any, *, confirm: bool = False, **kwargs: An
     """
     url = config["BROKER_URL"]
     options = transport_options(
-        url, config["BROKER_FOLDER"], config.get("BROKER_POLLING_INTERVAL", 0.05)
+        url, config["BROKER_FOLDER"], settings_of(config).broker_polling_interval
     )
     if confirm and is_amqp(url):
         options["confirm_publish"] = True

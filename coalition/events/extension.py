@@ -16,6 +16,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from coalition.config import settings_of
 from coalition.events.names import ROUTES
 from coalition.events.publisher import Nudger
 from coalition.events.topology import Routes
@@ -89,7 +90,7 @@ def _nudge_after_release(session: Session, transaction: Any) -> None:
     if not pending or not has_app_context():
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if KEY not in app.extensions or not app.config.get("EVENTS_NUDGE", True):
+    if KEY not in app.extensions or not settings_of(app.config).events_nudge:
         return
     try:
         nudger_for(app).nudge(session.get_bind(), pending)

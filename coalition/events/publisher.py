@@ -24,6 +24,7 @@ from kombu import Connection, Producer
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from coalition.config import settings_of
 from coalition.events import broker, metrics
 from coalition.events.topology import Routes, Topology
 from coalition.models.base import utcnow
@@ -256,10 +257,11 @@ class Nudger:
     """Publishes just-committed outbox rows; pauses for a while after a broker failure."""
 
     def __init__(self, config: Mapping[str, Any], routes: Routes) -> None:
-        timeout = float(config.get("EVENTS_NUDGE_TIMEOUT", 1.0))
+        settings = settings_of(config)
+        timeout = settings.events_nudge_timeout
         topology = Topology.from_config(config, routes)
         self.publisher = Publisher(config, topology, timeout=timeout, max_retries=0, path="nudge")
-        self.pause = float(config.get("EVENTS_NUDGE_PAUSE", 5.0))
+        self.pause = settings.events_nudge_pause
         self.paused_until = 0.0
 
     def nudge(self, bind: Engine | sa.Connection, event_ids: Sequence[str]) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from coalition import leases
 from coalition.backoff import Backoff
+from coalition.config import settings_of
 from coalition.events.publisher import (
     Publisher,
     PublishError,
@@ -39,7 +40,7 @@ def relay_publisher(config: Mapping[str, Any], routes: Routes, path: str = "rela
     return Publisher(
         config,
         Topology.from_config(config, routes),
-        timeout=float(config.get("BROKER_PUBLISH_TIMEOUT", 5.0)),
+        timeout=settings_of(config).broker_publish_timeout,
         max_retries=2,
         path=path,
     )
@@ -47,7 +48,7 @@ def relay_publisher(config: Mapping[str, Any], routes: Routes, path: str = "rela
 
 def relay_grace(config: Mapping[str, Any]) -> float:
     """How old a row must be before the relay takes it: the nudge gets the first chance."""
-    return float(config.get("EVENTS_RELAY_GRACE", 2.0)) if config.get("EVENTS_NUDGE", True) else 0.0
+    return settings_of(config).relay_grace
 
 
 def claim_batch(
@@ -103,11 +104,12 @@ class RelayError(Exception):
 
 def relay_once(session: Session, publisher: Publisher, config: Mapping[str, Any]) -> int:
     """Claim and publish one batch; return how many rows were published."""
+    settings = settings_of(config)
     rows = claim_batch(
         session,
-        limit=int(config.get("EVENTS_RELAY_BATCH", 200)),
-        older_than=utcnow() - timedelta(seconds=relay_grace(config)),
-        claim_for=float(config.get("EVENTS_CLAIM_SECONDS", 30.0)),
+        limit=settings.events_relay_batch,
+        older_than=utcnow() - timedelta(seconds=settings.relay_grace),
+        claim_for=settings.events_claim_seconds,
     )
     return publish_rows(session, publisher, rows) if rows else 0
 
@@ -123,7 +125,7 @@ def publish_due_retries(
         .order_by(HandlerAttempt.next_attempt_at)
         .limit(limit)
     ).all()
-    guard = now + timedelta(seconds=float(config.get("EVENTS_SWEEP_AGE", 300.0)))
+    guard = now + timedelta(seconds=settings_of(config).events_sweep_age)
     claimed = [row for row in due if _claim_retry(session, row, guard)]
     session.commit()
     messages = [
@@ -172,8 +174,9 @@ class Relay:
     def __init__(self, app: Flask, routes: Routes) -> None:
         self.app = app
         self.publisher = relay_publisher(app.config, routes)
-        self.interval = float(app.config.get("EVENTS_RELAY_INTERVAL", 0.5))
-        self.batch = int(app.config.get("EVENTS_RELAY_BATCH", 200))
+        settings = settings_of(app.config)
+        self.interval = settings.events_relay_interval
+        self.batch = settings.events_relay_batch
         self.failures = 0
 
     def run_once(self) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from coalition.config import settings_of
 from coalition.events.publisher import Publisher, PublishError, stamp_published
 from coalition.events.relay import claim_batch, publish_rows
 from coalition.events.status import pending_for, retrying_for
@@ -42,10 +43,11 @@ def sweep_outbox(
     now: datetime,
 ) -> SweepResult:
     """Publish stuck rows and re-publish unprocessed ones; commits as it goes."""
-    age = timedelta(seconds=float(config.get("EVENTS_SWEEP_AGE", 300.0)))
-    limit = int(config.get("EVENTS_SWEEP_LIMIT", 1000))
+    settings = settings_of(config)
+    age = timedelta(seconds=settings.events_sweep_age)
+    limit = settings.events_sweep_limit
     published = _publish_stuck(session, publisher, now - age, limit, config)
-    horizon = now - timedelta(seconds=float(config.get("EVENTS_SWEEP_HORIZON", 7 * 86400.0)))
+    horizon = now - timedelta(seconds=settings.events_sweep_horizon)
     lost = _unprocessed_by_group(session, routes, now - age, horizon, limit)
     republished = {
         group: _republish(session, publisher, group, rows) for group, rows in lost.items()
@@ -64,7 +66,7 @@ def _publish_stuck(
         session,
         limit=limit,
         older_than=before,
-        claim_for=float(config.get("EVENTS_CLAIM_SECONDS", 30.0)),
+        claim_for=settings_of(config).events_claim_seconds,
     )
     return publish_rows(session, publisher, rows) if rows else 0
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from kombu import Exchange, Queue, binding
 
+from coalition.config import settings_of
 from coalition.events.broker import is_amqp
 
 # handler group -> the event types bound to its queue (the app's are `names.ROUTES`)
@@ -38,11 +39,12 @@ class Topology:
     @classmethod
     def from_config(cls, config: Mapping[str, Any], routes: Routes) -> Topology:
         """Build the topology of `routes` in the namespace the app's configuration names."""
+        settings = settings_of(config)
         return cls(
-            namespace=config.get("BROKER_NAMESPACE", "coalition"),
+            namespace=settings.broker_namespace,
             groups={group: tuple(types) for group, types in routes.items()},
             amqp=is_amqp(config["BROKER_URL"]),
-            quorum=bool(config.get("BROKER_QUORUM_QUEUES")),
+            quorum=settings.broker_quorum_queues,
         )
 
     @property

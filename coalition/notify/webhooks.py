@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from flask import current_app
 
 from coalition import outbound
 from coalition.actors import Actor
+from coalition.config import current_settings
 from coalition.events.envelope import Event
 from coalition.models.matches import Match
 from coalition.models.notifications import Webhook, WebhookDelivery
@@ -99,8 +99,9 @@ def send_one(delivery: WebhookDelivery, now: datetime) -> Outcome:
     """POST one attempt with short timeouts; any 2xx is a success."""
     timestamp = int(now.timestamp())
     body = body_for(delivery, timestamp)
-    timeout = float(current_app.config["WEBHOOK_TIMEOUT"])
-    allow_private = bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False))
+    settings = current_settings()
+    timeout = settings.webhook_timeout
+    allow_private = settings.webhook_allow_private
     try:
         response = outbound.http_session(allow_private).post(
             delivery.webhook.url,
@@ -133,7 +134,7 @@ def check_url(url: str) -> str:
     if len(url) > MAX_URL:
         raise ServiceError(f"Keep the URL under {MAX_URL} characters.", "url")
     try:
-        outbound.check_url(url, bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", False)))
+        outbound.check_url(url, current_settings().webhook_allow_private)
     except outbound.RefusedDestination as exc:
         raise ServiceError(f"Webhooks cannot go to internal addresses ({exc}).", "url") from exc
     return url

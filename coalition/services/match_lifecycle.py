@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from coalition.actors import Actor
+from coalition.config import current_settings
 from coalition.events import names
 from coalition.events.outbox import emit
 from coalition.models.base import utcnow
@@ -160,7 +160,7 @@ def _reason(reason: str | None, required: bool) -> str:
 
 def _hold_deadline(now: datetime) -> datetime:
     """When a hold that starts now expires if nobody acts on it."""
-    return now + timedelta(hours=current_app.config["MATCH_HOLD_HOURS"])
+    return now + timedelta(hours=current_settings().match_hold_hours)
 
 
 # ---------------------------------------------------------------- transitions
@@ -368,7 +368,7 @@ def close_for_listing(session: Session, listing: Listing, reason: str) -> int:
 
 def hold_expired_ids(session: Session, now: datetime) -> list[int]:
     """Proposed or approved matches whose hold ran out with nobody acting on them."""
-    hold = timedelta(hours=current_app.config["MATCH_HOLD_HOURS"])
+    hold = timedelta(hours=current_settings().match_hold_hours)
     return list(
         session.scalars(
             sa.select(Match.id)

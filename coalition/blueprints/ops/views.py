@@ -18,6 +18,7 @@ from flask import (
 )
 
 from coalition.auth import coordinator_required, is_coordinator
+from coalition.config import current_settings
 from coalition.events import metrics
 from coalition.events.extension import routes
 from coalition.events.status import ReplayError, events_status, replay
@@ -33,7 +34,7 @@ LOOPBACK = {"127.0.0.1", "::1"}
 def prometheus_metrics() -> Any:
     """Prometheus text: backlog, ages, publish and handle timings, dead letters."""
     if not _may_scrape():
-        abort(401 if current_app.config.get("METRICS_TOKEN") else 403)
+        abort(401 if current_settings().metrics_token else 403)
     status = events_status(db.session(), routes(current_app))
     db.session.rollback()
     return Response(metrics.render(status), mimetype="text/plain; version=0.0.4")
@@ -41,7 +42,7 @@ def prometheus_metrics() -> Any:
 
 def _may_scrape() -> bool:
     """A bearer METRICS_TOKEN, a signed-in coordinator, or (without a token) the loopback."""
-    token = current_app.config.get("METRICS_TOKEN") or ""
+    token = current_settings().metrics_token
     if token:
         sent = request.headers.get("Authorization", "")
         if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
