@@ -120,6 +120,7 @@ EXTRA_NAV: list[tuple[str, str, str]] = [
     ("digests.sends", N_("Digests"), "coordinator"),
     ("impact.coalition_page", N_("Impact"), "coordinator"),
     ("impact.organization_page", N_("Our impact"), "member"),
+    ("stock.index", N_("Our stock"), "member"),
 ]
 
 

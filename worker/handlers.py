@@ -14,6 +14,7 @@ from coalition.events.envelope import Event
 from coalition.events.names import ROUTES
 from coalition.notify.notifications import notify_match_event
 from coalition.services.impact import record_fulfilled
+from coalition.services.inventory import apply_fulfilled
 from coalition.services.match_lifecycle import auto_approve_proposal
 from coalition.services.proposals import propose_for_listing
 from worker.routing import HandlerTable, bind
@@ -39,6 +40,11 @@ def on_match_fulfilled(session: Session, event: Event) -> None:
     record_fulfilled(session, int(event.data["id"]))
 
 
+def on_match_fulfilled_stock(session: Session, event: Event) -> None:
+    """Move a fulfilled supply transfer out of the giver's stock and into the receiver's."""
+    apply_fulfilled(session, int(event.data["id"]))
+
+
 HANDLERS: HandlerTable = bind(
     ROUTES,
     {
@@ -46,5 +52,6 @@ HANDLERS: HandlerTable = bind(
         "notifications": [on_match_event],
         "auto-approval": [on_match_proposed],
         "impact": [on_match_fulfilled],
+        "stock": [on_match_fulfilled_stock],
     },
 )

@@ -19,6 +19,8 @@ from coalition.blueprints.ops import bp as ops_bp
 from coalition.blueprints.organizations import blp as organizations_api
 from coalition.blueprints.organizations import bp as orgs_bp
 from coalition.blueprints.organizations import tokens_bp
+from coalition.blueprints.stock import blp as stock_api
+from coalition.blueprints.stock import bp as stock_bp
 
 BLUEPRINTS = (
     main_bp,
@@ -34,6 +36,7 @@ BLUEPRINTS = (
     notifications_bp,
     digests_bp,
     impact_bp,
+    stock_bp,
 )
 API_BLUEPRINTS = (
     organizations_api,
@@ -42,4 +45,5 @@ API_BLUEPRINTS = (
     categories_api,
     matches_api,
     impact_api,
+    stock_api,
 )

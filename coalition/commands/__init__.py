@@ -6,6 +6,7 @@ from coalition.commands.events import events_cli
 from coalition.commands.listings import listings_cli
 from coalition.commands.matching import matching_cli
 from coalition.commands.reports import reports_cli
+from coalition.commands.stock import stock_cli
 
 COMMAND_GROUPS = (
     coalition_cli,
@@ -14,4 +15,5 @@ COMMAND_GROUPS = (
     listings_cli,
     digests_cli,
     reports_cli,
+    stock_cli,
 )

@@ -72,6 +72,8 @@ ROUTES: Mapping[str, tuple[str, ...]] = {
     "auto-approval": (MATCH_PROPOSED,),
     # the impact figures' summary table (impact_facts), one row per fulfilled match
     "impact": (MATCH_FULFILLED,),
+    # stock on hand: a fulfilled transfer leaves the giver's stock and joins the receiver's
+    "stock": (MATCH_FULFILLED,),
 }
 
 

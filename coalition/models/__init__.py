@@ -11,6 +11,7 @@ from coalition.models.events import (
     OutboxEvent,
 )
 from coalition.models.impact import ImpactFact, ListingTag
+from coalition.models.inventory import EntryType, StockEntry, StockFlag, StockForecast
 from coalition.models.listings import (
     Direction,
     Listing,
@@ -51,6 +52,10 @@ __all__ = [
     "DeadLetter",
     "HandlerAttempt",
     "ImpactFact",
+    "EntryType",
+    "StockEntry",
+    "StockFlag",
+    "StockForecast",
     "ListingTag",
     "InboxMessage",
     "JobLease",

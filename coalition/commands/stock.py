@@ -1,0 +1,53 @@
+"""`flask stock …`: import an inventory sheet of counts, show an organization's stock."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+import click
+
+from coalition.commands.listings import _org, _report, _System
+from coalition.extensions import db
+from coalition.services import inventory
+from coalition.services.errors import ServiceError
+from coalition.services.inventory_csv import ImportFailed, check_rows, read_rows, record_rows
+
+stock_cli = click.Group("stock", help="Stock on hand: import counts, show levels.")
+
+
+@stock_cli.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--org", "org_slug", required=True, help="Slug of the organization counting.")
+def import_command(file: TextIO, org_slug: str) -> None:
+    """Import stock counts from a CSV FILE for one organization: every row, or none."""
+    org = _org(org_slug)
+    try:
+        rows = read_rows(file)
+        with click.progressbar(rows, label="Checking rows", file=sys.stderr) as bar:
+            loaded = check_rows(db.session, _System(), org, bar)
+        with click.progressbar(loaded, label="Recording counts", file=sys.stderr) as bar:
+            entries = record_rows(db.session, _System(), org, bar)
+    except ImportFailed as exc:
+        db.session.rollback()
+        _report(exc)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    flagged = sum(1 for e in entries if e.flag)
+    note = f" ({flagged} flagged for a second look)" if flagged else ""
+    click.echo(f"Recorded {len(entries)} stock entries for {org.slug}{note}.")
+
+
+@stock_cli.command("show")
+@click.option("--org", "org_slug", required=True, help="Organization slug.")
+def show_command(org_slug: str) -> None:
+    """Print the organization's stock on hand per category and lot."""
+    org = _org(org_slug)
+    names = {c.id: c.slug for c in inventory.supply_categories(db.session)}
+    for category_id, level in sorted(inventory.levels(db.session, org.id).items()):
+        click.echo(f"{names.get(category_id, category_id)}\t{level.total}")
+        for lot in level.lot_rows():
+            expiry = lot["expires_on"] or "-"
+            click.echo(f"  {lot['lot'] or '-'}\t{expiry}\t{lot['quantity']}")
