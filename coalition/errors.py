@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from coalition.extensions import db
 from coalition.i18n import N_
-from coalition.services.errors import ServiceError
+from coalition.services.errors import ServiceError, flatten_errors
 
 log = logging.getLogger("coalition.errors")
 RETRY_AFTER_S = 2
@@ -40,33 +40,6 @@ MESSAGES = {
 def wants_json() -> bool:
     """API paths and JSON clients get JSON errors."""
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
-
-
-def flatten_errors(errors: Any) -> dict[str, list[str]]:
-    """Turn webargs' `{"json": {field: [...]}}` into `{field: [...]}`."""
-    if not isinstance(errors, dict):
-        return {}
-    locations = {"json", "query", "form", "headers", "files", "path", "view_args"}
-    if errors and set(errors) <= locations:
-        merged: dict[str, Any] = {}
-        for value in errors.values():
-            merged.update(value if isinstance(value, dict) else {"_schema": value})
-        errors = merged
-    return {str(k): _as_list(v) for k, v in errors.items()}
-
-
-def _as_list(value: Any) -> list[str]:
-    """Messages as a flat list of strings (nested fields joined by dots)."""
-    if isinstance(value, list):
-        return [str(v) if not isinstance(v, dict) else _nested(v) for v in value]
-    if isinstance(value, dict):
-        return [_nested(value)]
-    return [str(value)]
-
-
-def _nested(value: dict[str, Any]) -> str:
-    """A nested error dict in one line."""
-    return "; ".join(f"{k}: {', '.join(_as_list(v))}" for k, v in value.items())
 
 
 def json_error(code: int, message: str | None = None, errors: Any = None, headers: Any = None):

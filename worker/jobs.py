@@ -28,9 +28,9 @@ from coalition.events.topology import Routes
 from coalition.models.base import utcnow
 from coalition.models.listings import ACTIVE_STATUSES, Listing
 from coalition.notify import delivery
+from coalition.notify.digest.run import DigestRun, RunReport
 from coalition.notify.smtp import Mailer
 from coalition.services import listings
-from coalition.services.digests import DigestRun, RunReport
 from coalition.services.match_lifecycle import expire_holds
 from coalition.services.proposals import run_resolve
 

@@ -10,6 +10,7 @@ from flask import current_app
 
 from coalition.extensions import db
 from coalition.models.base import utcnow
+from coalition.notify.digest import run as digest_run
 from coalition.services import digests as service
 
 digests_cli = click.Group("digests", help="Email digests.")
@@ -24,14 +25,14 @@ def send_command(dry_run: bool, force: bool) -> None:
     """Send the digests that are due (each recipient and period at most once)."""
     now = utcnow()
     if dry_run:
-        report = service.dry_run(db.session, now, force)
+        report = digest_run.dry_run(db.session, now, force)
         db.session.rollback()
         click.echo(
             f"Dry run: {report.scheduled} digests due; {report.sent} would be sent, "
             f"{report.skipped} empty ones skipped. Nothing was written or sent."
         )
         return
-    run = service.DigestRun(db.session, now, force)
+    run = digest_run.DigestRun(db.session, now, force)
     run.schedule()
     db.session.commit()
     with click.progressbar(
@@ -62,7 +63,7 @@ def preview_command(email: str, output: Path | None, as_text: bool) -> None:
     sub = service.find_subscription(db.session, email)
     if sub is None:
         raise click.ClickException(f"no user or digest recipient with email {email}")
-    _, message = service.preview(db.session, sub)
+    _, message = digest_run.preview(db.session, sub)
     suffix = ".txt" if as_text else ".html"
     path = output or Path(current_app.instance_path) / f"digest-preview-{email.lower()}{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,10 +13,10 @@ from coalition.models.matches import Match
 from coalition.models.notifications import EmailDelivery
 from coalition.models.users import User
 from coalition.notify.links import absolute, match_path, preferences_path
-from coalition.notify.mail import build_message
 from coalition.notify.message import Message
 from coalition.notify.outcome import Outcome
 from coalition.notify.smtp import DeliveryError, Mailer, Outgoing
+from coalition.services.mail import build_message
 
 TEMPLATE = "match_notification"
 

@@ -1,55 +1,6 @@
-"""Email that a use case asks for (invitations, password resets, digest confirmations).
+"""Moved to `coalition.services.mail` (services never import notify); kept as an alias for
+code written against the old path."""
 
-Nothing is sent here: `queue_email` writes an `EmailDelivery` row in the caller's
-transaction, and the worker's delivery job sends it after the commit, with the same claim,
-retry, backoff and delivery log as every notification email. A request rolled back sends
-nothing; an SMTP server that is down delays the email instead of losing it.
-"""
+from coalition.services.mail import build_message, queue_email
 
-from __future__ import annotations
-
-import uuid
-from email.message import EmailMessage
-from email.utils import make_msgid
-from typing import Any
-
-from flask import current_app, render_template
-
-from coalition.models.notifications import EmailDelivery
-from coalition.sessions import Session
-
-
-def build_message(
-    to: str,
-    subject: str,
-    template: str,
-    headers: dict[str, str] | None = None,
-    **context: Any,
-) -> EmailMessage:
-    """Render `<template>.txt` and `<template>.html` into a multipart message."""
-    msg = EmailMessage()
-    msg["From"] = current_app.config["MAIL_FROM"]
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="coalition.local")
-    for key, value in (headers or {}).items():
-        msg[key] = value
-    msg.set_content(render_template(f"email/{template}.txt", **context))
-    msg.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
-    return msg
-
-
-def queue_email(
-    session: Session, message: EmailMessage, kind: str, user_id: int | None = None
-) -> EmailDelivery:
-    """Record a pending delivery of `message`; the worker sends it once this commits."""
-    delivery = EmailDelivery(
-        event_id=str(uuid.uuid4()),
-        event_type=kind,
-        user_id=user_id,
-        to_address=str(message["To"]),
-        subject=str(message["Subject"]),
-        message=message.as_string(),
-    )
-    session.add(delivery)
-    return delivery
+__all__ = ["build_message", "queue_email"]

@@ -13,7 +13,6 @@ from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.models.users import ApiToken, CoalitionRole, Invitation, OrgRole, User
-from coalition.notify.mail import build_message, queue_email
 from coalition.security import (
     TokenError,
     hash_password,
@@ -24,6 +23,7 @@ from coalition.security import (
 )
 from coalition.services.audit import audit, diff
 from coalition.services.errors import ServiceError
+from coalition.services.mail import build_message, queue_email
 from coalition.sessions import Session
 
 INVITE_PURPOSE = "invite"

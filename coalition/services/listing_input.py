@@ -19,6 +19,7 @@ from coalition.models.catalog import Category, Kind
 from coalition.models.listings import Direction, Urgency, Visibility
 from coalition.schema_fields import enum_field
 from coalition.services.catalog import category_by_slug
+from coalition.services.errors import flatten_errors
 
 POSITIVE_INTEGER = "must be a positive integer"
 SUPPLY_FIELDS = ("expires_on", "need_by", "accepts_expired")
@@ -283,7 +284,5 @@ def _check_windows(windows: Any, required: bool, errors: dict[str, list[str]]) -
 
 def load_errors(error: ValidationError) -> dict[str, list[str]]:
     """A marshmallow error as `{field: [messages]}`, nested fields flattened."""
-    from coalition.errors import flatten_errors
-
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
     return flatten_errors(messages)

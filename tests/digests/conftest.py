@@ -12,7 +12,7 @@ import pytest
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestFrequency, DigestScope, DigestSubscription
-from coalition.services.digests import RunReport
+from coalition.notify.digest.run import RunReport
 from tests.notify.servers import SmtpInbox, smtp_server
 from worker.jobs import send_digests
 

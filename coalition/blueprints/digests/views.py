@@ -15,6 +15,7 @@ from coalition.extensions import csrf, db
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSend, DigestSubscription, SendState
 from coalition.models.organizations import Organization, OrgStatus
+from coalition.notify.digest import run as digest_run
 from coalition.security import TokenError
 from coalition.services import digests as service
 from coalition.services.catalog import all_categories
@@ -112,7 +113,7 @@ def stop() -> Any:
 @login_required
 def preview() -> Any:
     """My next digest, as it would be if it went out now."""
-    content, message = service.preview(db.session, _my_subscription())
+    content, message = digest_run.preview(db.session, _my_subscription())
     return render_template("digests/preview.html", content=content, message=message)
 
 
@@ -128,7 +129,7 @@ EMAIL_FRAME_POLICY = (
 @login_required
 def preview_email() -> Any:
     """The HTML of my next digest, for the preview page's frame."""
-    _, message = service.preview(db.session, _my_subscription())
+    _, message = digest_run.preview(db.session, _my_subscription())
     headers = {"Content-Security-Policy": EMAIL_FRAME_POLICY, "X-Frame-Options": "SAMEORIGIN"}
     return message.html, 200, headers
 

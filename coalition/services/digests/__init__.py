@@ -5,7 +5,8 @@ unique key (`scheduling`), so any number of schedulers insert it at most once, a
 of time (`periods`) is fixed then. A worker sends only rows it claimed by moving them from
 pending to sending with a conditional UPDATE that stamps its claim token and a lease
 (`claims`); a crashed worker's rows become claimable again when the lease runs out. The run
-(`run`) renders and sends claimed rows; the entry points commit at every point it names.
+that renders and sends claimed rows is `coalition.notify.digest.run` (sending is notify's
+job; services never import notify); the entry points commit at every point it names.
 Members manage their own subscription (`subscriptions`); admins add email-only recipients,
 who confirm by email (`recipients`).
 
@@ -42,7 +43,6 @@ from coalition.services.digests.recipients import (
     managed_recipients,
     subscription_from_confirm_token,
 )
-from coalition.services.digests.run import DigestRun, RunReport, dry_run, preview
 from coalition.services.digests.scheduling import (
     due_rows,
     insert_sends,
@@ -65,9 +65,7 @@ from coalition.services.digests.subscriptions import (
 __all__ = [
     "CONFIRM_PURPOSE",
     "Claim",
-    "DigestRun",
     "Period",
-    "RunReport",
     "UNSUBSCRIBE_PURPOSE",
     "WEEKDAYS",
     "add_recipient",
@@ -78,7 +76,6 @@ __all__ = [
     "current_period",
     "default_timezone",
     "draft_for_user",
-    "dry_run",
     "due_period",
     "due_rows",
     "extend_claim",
@@ -89,7 +86,6 @@ __all__ = [
     "mark_sent",
     "mark_skipped",
     "next_due",
-    "preview",
     "receiving_query",
     "recent_sends",
     "release",

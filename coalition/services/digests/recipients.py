@@ -12,7 +12,6 @@ from coalition.actors import Actor
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSubscription
 from coalition.models.organizations import Organization
-from coalition.notify.mail import build_message, queue_email
 from coalition.security import TokenError, sign, unsign
 from coalition.services.accounts import external_url, find_user, normalise_email
 from coalition.services.audit import audit
@@ -20,6 +19,7 @@ from coalition.services.digests.periods import WEEKDAYS
 from coalition.services.digests.settings import CONFIRM_PURPOSE, setting
 from coalition.services.digests.subscriptions import payload_id, validate_settings
 from coalition.services.errors import ServiceError
+from coalition.services.mail import build_message, queue_email
 from coalition.sessions import Session
 
 
