@@ -131,6 +131,13 @@ def sees_listing(listing: Any) -> bool:
     return sees_site(listing.organization_id, Viewer.of(current_user))
 
 
+def names_listing(listing: Any) -> bool:
+    """Whether the current person sees which organization posted a listing."""
+    from coalition.services.discretion import Viewer, sees_name
+
+    return sees_name(listing.organization, Viewer.of(current_user))
+
+
 def distance_text(distance_km: float, listing: Any) -> str:
     """How far another organization's listing is, as a rounded band (discretion)."""
     from coalition.services.discretion import distance_phrase
@@ -149,6 +156,7 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
     "today": today,
     "explain": story.explanation_sentences,
     "sees_listing": sees_listing,
+    "names_listing": names_listing,
     "distance_text": distance_text,
 }
 TEMPLATE_FILTERS: dict[str, Any] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -60,6 +61,9 @@ class Organization(TimestampMixin, Model):
         enum_column(OrgStatus, "org_status"), default=OrgStatus.PENDING
     )
     discreet_wording: Mapped[bool] = mapped_column(default=False)
+    # "Show our name on listings": off, other organizations see "a member organization" on
+    # its listings, in the directory and in proposed matches until a match is approved
+    show_name: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     users: Mapped[list[User]] = relationship(back_populates="organization")
 

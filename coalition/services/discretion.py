@@ -96,18 +96,37 @@ def sees_site(org_id: int | None, viewer: Viewer) -> bool:
     return viewer.coordinator or (org_id is not None and org_id == viewer.org_id)
 
 
-def discreet_listing(data: dict[str, Any], org_id: int, viewer: Viewer) -> dict[str, Any]:
-    """A dumped listing as another organization may see it: no organization, a coarse site,
-    and only what is available (quantity, reserved and fulfilled would tell open matches)."""
-    if sees_site(org_id, viewer):
+def sees_name(org: Organization, viewer: Viewer) -> bool:
+    """Which organization posted a listing: its own people, coordinators, and everyone when
+    the organization chose to show its name on listings (`Organization.show_name`)."""
+    return sees_site(org.id, viewer) or bool(org.show_name)
+
+
+def discreet_listing(data: dict[str, Any], org: Organization, viewer: Viewer) -> dict[str, Any]:
+    """A dumped listing as another organization may see it: no organization unless it shows
+    its name, a coarse site, and only what is available (quantity, reserved and fulfilled
+    would tell open matches)."""
+    if sees_site(org.id, viewer):
         return data
     hidden = {key: None for key in STOCK_FIELDS if key in data}
-    return _coarse_site({**data, "org": None, **hidden})
+    if not sees_name(org, viewer):
+        hidden.update({key: None for key in NAME_FIELDS if key in data})
+    return _coarse_site({**data, **hidden})
 
 
-def discreet_organization(data: dict[str, Any], org_id: int, viewer: Viewer) -> dict[str, Any]:
-    """A dumped organization as another may see it: its area, not its exact site."""
-    return data if sees_site(org_id, viewer) else _coarse_site(dict(data))
+NAME_FIELDS = ("org", "org_name", "organization", "slug", "name")
+
+
+def discreet_organization(
+    data: dict[str, Any], org: Organization, viewer: Viewer
+) -> dict[str, Any]:
+    """A dumped organization as another may see it: its area, not its exact site, and its
+    name and slug only when it chose to show them."""
+    if sees_site(org.id, viewer):
+        return data
+    if not sees_name(org, viewer):
+        data = {**data, **{key: None for key in NAME_FIELDS if key in data}}
+    return _coarse_site(dict(data))
 
 
 def _coarse_site(data: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +142,15 @@ def exact_distances(match: Match, viewer: Viewer) -> bool:
 
 
 def anonymous(org: Organization, distance_km: float) -> str:
-    """The only description of a counterpart before approval."""
+    """The only description of a counterpart before approval: its area and a rounded
+    distance, and its name only if it chose to show it (`Organization.show_name`)."""
+    if org.show_name:
+        return gettext(
+            "%(name)s, a member organization in %(area)s, %(distance)s",
+            name=org.name,
+            area=org.area,
+            distance=distance_phrase(distance_km),
+        )
     return gettext(
         "a member organization in %(area)s, %(distance)s",
         area=org.area,

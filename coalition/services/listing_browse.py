@@ -38,20 +38,26 @@ def filtered_query(actor: Actor | None, filters: ListingFilters) -> Select[Listi
     for condition in _conditions(filters):
         query = query.where(condition)
     if filters.org and not _names_all(actor):
-        # others' listings carry no name: filtering by one would put it back
-        query = query.where(Listing.organization_id == getattr(actor, "organization_id", None))
+        # others' listings carry no name unless shown: filtering by one would put it back
+        query = query.where(_named_to(actor))
     if filters.q:
         needle = filters.q.strip().lower()
-        searched = _SEARCHED if _names_all(actor) else _SEARCHED[:-1]
-        query = query.where(
-            sa.or_(*(sa.func.lower(c).contains(needle, autoescape=True) for c in searched))
-        )
+        searched = [sa.func.lower(c).contains(needle, autoescape=True) for c in _SEARCHED]
+        if not _names_all(actor):
+            searched[-1] = sa.and_(_named_to(actor), searched[-1])
+        query = query.where(sa.or_(*searched))
     if filters.within_km and filters.origin:
         query = query.where(*_bounding_box(filters.origin, filters.within_km))
     return query.order_by(Listing.created_at.desc(), Listing.id.desc())
 
 
 _SEARCHED = (Listing.notes, Category.plain_label, Category.neutral_label, Organization.name)
+
+
+def _named_to(actor: Actor | None) -> Any:
+    """Listings whose organization the actor sees named: its own and those showing their name."""
+    own = Listing.organization_id == getattr(actor, "organization_id", None)
+    return sa.or_(own, Organization.show_name.is_(True))
 
 
 def _names_all(actor: Actor | None) -> bool:

@@ -308,7 +308,7 @@ def export_row(listing: Listing, discreet: bool = False, viewer: Viewer | None =
         "updated_at": listing.updated_at.isoformat(),
     }
     if viewer is not None:
-        values = discreet_listing(values, listing.organization_id, viewer)
+        values = discreet_listing(values, listing.organization, viewer)
     return ["" if values[name] is None else values[name] for name in EXPORT_COLUMNS]
 
 

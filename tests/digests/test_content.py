@@ -63,7 +63,8 @@ def test_each_subscriber_gets_one_digest_with_one_click_unsubscribe_headers(
     for body in (plain, html):
         assert "Naloxone nasal spray 4 mg" in body
         assert "240" in body
-        assert "Bushwick Outreach (Brooklyn)" in body
+        assert "a member organization in Brooklyn" in body and "15 km away" in body  # discretion
+        assert "Bushwick" not in body
         assert listing_url(offer) in body
         assert web in body
     assert "<table" in html and 'style="' in html
@@ -72,7 +73,7 @@ def test_each_subscriber_gets_one_digest_with_one_click_unsubscribe_headers(
 def test_only_active_confirmed_subscribers_of_active_organizations_receive(
     world: World, smtp: FlakySmtp
 ) -> None:
-    world.listing(world.bushwick)
+    world.listing(world.harlem)
     subscribe(world.harlem_member)
     subscribe(world.coordinator)
     subscribe(None, email="director@board.example.org", name="Dee Rector",
@@ -86,6 +87,43 @@ def test_only_active_confirmed_subscribers_of_active_organizations_receive(
     run(utcnow() + timedelta(minutes=1))
 
     assert sorted(smtp.addresses()) == ["cora@coalition.example.org", "hana@harlem.example.org"]
+
+
+def test_listings_of_a_suspended_organization_are_left_out(world: World, smtp: FlakySmtp) -> None:
+    kept = world.listing(world.harlem, quantity=11)
+    dropped = world.listing(world.bushwick, quantity=22)
+    subscribe(world.harlem_member)
+    subscribe(world.coordinator)
+    world.bushwick.status = OrgStatus.SUSPENDED
+    db.session.commit()
+
+    run(utcnow() + timedelta(minutes=1))
+
+    for address in ("hana@harlem.example.org", "cora@coalition.example.org"):
+        _, plain, html = digest_of(smtp, address)
+        for body in (plain, html):
+            assert listing_url(kept) in body and listing_url(dropped) not in body, address
+
+
+def test_a_digest_names_another_organization_only_if_it_shows_its_name(
+    world: World, smtp: FlakySmtp
+) -> None:
+    from tests.factories import OrganizationFactory
+
+    named = OrganizationFactory(
+        name="Astoria Care", borough="Queens", lat=40.7644, lon=-73.9235, show_name=True
+    )
+    world.listing(world.bushwick, quantity=240)
+    world.listing(named, quantity=12)
+    subscribe(world.harlem_member)
+    subscribe(world.coordinator)
+    run(utcnow() + timedelta(minutes=1))
+    _, member_text, _ = digest_of(smtp, "hana@harlem.example.org")
+    _, coordinator_text, _ = digest_of(smtp, "cora@coalition.example.org")
+    assert "a member organization in Brooklyn, 15 km away" in member_text
+    assert "Bushwick" not in member_text and "14.7" not in member_text
+    assert "Astoria Care (Queens), 6 km away" in member_text  # it shows its name
+    assert "Bushwick Outreach (Brooklyn)" in coordinator_text
 
 
 def test_nobody_sees_a_listing_outside_its_visibility(world: World, smtp: FlakySmtp) -> None:

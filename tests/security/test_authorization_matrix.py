@@ -128,7 +128,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("ops.replay_dead_letter", "POST"): "coordinator",
     ("categories_api.Categories", "GET"): "signed_in",
     ("organizations_api.Organizations", "GET"): "signed_in",
-    ("organizations_api.OrganizationBySlug", "GET"): "signed_in",
+    # another organization by its slug only when it shows its name (none does here)
+    ("organizations_api.OrganizationBySlug", "GET"): "own_org",
     ("offers_api.Collection", "GET"): "signed_in",
     ("offers_api.Collection", "POST"): "signed_in",
     ("offers_api.Item", "GET"): "signed_in",

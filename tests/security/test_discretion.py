@@ -102,3 +102,63 @@ def test_the_organization_itself_and_coordinators_see_exact_sites_and_stock(logi
         assert (listing["org"], listing["lat"]) == (pair.giver.slug, pair.giver.lat)
         assert listing["reserved"] == pair.match.quantity
         assert pair.giver.name in login(person).get(f"/listings/{pair.offer.id}").text
+
+
+def test_by_default_the_directory_and_listings_show_no_name_of_another_organization(login):
+    pair = make_pair()
+    client = login(pair.receiver_member)
+    directory = client.get("/api/v1/organizations").json
+    giver = next(org for org in directory if org["show_name"] is False and org["name"] is None)
+    assert (giver["slug"], giver["borough"]) == (None, pair.giver.area)
+    own = next(org for org in directory if org["name"] == pair.receiver.name)
+    assert own["slug"] == pair.receiver.slug
+    assert client.get(f"/api/v1/organizations/{pair.giver.slug}").status_code == 404
+    read = _everything_read(client, pair)
+    for path, text in read.items():
+        if "?q=" in path:  # the search box and the language switch repeat what was typed
+            text = text.replace(f'value="{pair.giver.name}"', "").replace(path, "")
+        assert pair.giver.name not in text and f'"{pair.giver.slug}"' not in text, path
+
+
+def test_an_organization_that_shows_its_name_is_named_on_listings_and_in_the_directory(login):
+    pair = make_pair()
+    pair.giver.show_name = True
+    db.session.commit()
+    client = login(pair.receiver_member)
+    listing = client.get(f"/api/v1/offers/{pair.offer.id}").json
+    assert listing["org"] == pair.giver.slug
+    assert (listing["reserved"], listing["lat"]) == (None, pytest.approx(pair.giver.lat, abs=0.03))
+    assert listing["lat"] != pair.giver.lat  # still only its area
+    assert [item["id"] for item in client.get(f"/api/v1/offers?org={pair.giver.slug}").json] == [
+        pair.offer.id
+    ]
+    directory = client.get("/api/v1/organizations").json
+    assert pair.giver.slug in [org["slug"] for org in directory]
+    assert client.get(f"/api/v1/organizations/{pair.giver.slug}").json["name"] == pair.giver.name
+    for path in ("/listings/", f"/listings/{pair.offer.id}", f"/listings/?q={pair.giver.name}"):
+        assert pair.giver.name in client.get(path).text, path
+    assert pair.giver.slug in client.get("/listings/export.csv").text
+    described = client.get(f"/api/v1/matches/{pair.match.id}").json["offer"]
+    assert pair.giver.name in described["description"]
+    assert described["organization"] is None  # contacts wait for approval all the same
+
+
+def test_an_org_admin_turns_showing_the_name_on_in_the_settings(login):
+    from tests.factories import OrgAdminFactory
+
+    pair = make_pair()
+    admin = OrgAdminFactory(organization=pair.giver)
+    client = login(admin)
+    page = client.get(f"/org/{pair.giver.id}").text
+    assert "Show our name on listings" in page
+    form = {
+        "contact_email": pair.giver.contact_email,
+        "service_radius_km": "25",
+        "timezone": "America/New_York",
+        "show_name": "y",
+    }
+    assert client.post(f"/org/{pair.giver.id}/settings", data=form).status_code == 302
+    db.session.refresh(pair.giver)
+    assert pair.giver.show_name is True
+    spanish = client.get(f"/org/{pair.giver.id}", headers={"Accept-Language": "es"}).text
+    assert "Mostrar nuestro nombre en las publicaciones" in spanish

@@ -53,7 +53,10 @@ class ListingSchema(Schema):
         required=True,
         allow_none=True,
         attribute="organization.slug",
-        metadata={"description": "null unless the listing is the caller's (or a coordinator's)"},
+        metadata={
+            "description": "null unless the listing is the caller's, its organization shows "
+            "its name on listings, or the caller is a coordinator"
+        },
     )
     kind = fields.Enum(Kind, by_value=True, required=True)
     category = fields.String(required=True, attribute="category.slug")
@@ -88,8 +91,9 @@ class ListingSchema(Schema):
 
     @post_dump(pass_original=True)
     def _discreet(self, data: dict[str, Any], listing: Any, **kwargs: Any) -> dict[str, Any]:
-        """Other organizations get no name, a coarse site and only what is available."""
-        return discreet_listing(data, listing.organization_id, Viewer.of(actor()))
+        """Other organizations get no name (unless it is shown), a coarse site and only what is
+        available."""
+        return discreet_listing(data, listing.organization, Viewer.of(actor()))
 
 
 class OfferSchema(ListingSchema):

@@ -113,8 +113,8 @@ def _browse_form() -> BrowseForm:
     form = BrowseForm(request.args)
     form.category.choices = [("", "Any"), *category_choices(catalog.all_categories(db.session))]
     orgs = _active_orgs()
-    if not current_user.is_coordinator:  # others' listings carry no name (discretion)
-        orgs = [org for org in orgs if org.id == current_user.organization_id]
+    if not current_user.is_coordinator:  # others' listings carry no name unless shown
+        orgs = [org for org in orgs if org.id == current_user.organization_id or org.show_name]
     form.org.choices = [("", "Any"), *org_choices(orgs)]
     return form
 

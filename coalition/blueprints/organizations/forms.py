@@ -2,6 +2,7 @@
 
 from zoneinfo import available_timezones
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
@@ -47,6 +48,7 @@ class OrgSettingsForm(FlaskForm):
     )
     timezone = SelectField("Time zone", choices=[])
     discreet_wording = BooleanField("Use neutral wording in emails and exports")
+    show_name = BooleanField(_l("Show our name on listings"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -152,12 +152,18 @@ def update_settings(org_id: int) -> Any:
     org = managed_org(org_id)
     form = OrgSettingsForm()
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in SETTINGS_FIELDS}
+        # a text field left out of the post is empty, never None (the columns are NOT NULL)
+        values = {name: _or_empty(getattr(form, name).data) for name in SETTINGS_FIELDS}
         accounts.update_organization(db.session, current_user, org, **values)
         db.session.commit()
         flash("Settings saved.", "success")
         return redirect(url_for("orgs.show", org_id=org.id))
     return _render_org(org, InviteForm(), form), 422
+
+
+def _or_empty(value: Any) -> Any:
+    """None as an empty string."""
+    return "" if value is None else value
 
 
 SETTINGS_FIELDS = (
@@ -167,4 +173,5 @@ SETTINGS_FIELDS = (
     "service_radius_km",
     "timezone",
     "discreet_wording",
+    "show_name",
 )

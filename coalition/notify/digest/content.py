@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+
 from coalition.models.digests import DigestScope
 from coalition.models.listings import Direction
 from coalition.notify.digest.readers import Links, Recipient
 from coalition.notify.digest.snapshot import MAX_ITEMS, Impact, ListingRow, Snapshot, Waiting
+from coalition.services.discretion import distance_phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +26,7 @@ class Item:
     url: str = ""
     org: str = ""
     action: str = ""
-    distance: float | None = None
+    distance: str | None = None  # "16 km away"; bands and whole km unless a coordinator
     urgency: str | None = None
     need_by: date | None = None
     expires_on: date | None = None
@@ -174,14 +177,28 @@ def _passes(recipient: Recipient, row: ListingRow, distance: float | None) -> bo
     return limit is None or distance is None or distance <= limit
 
 
-def _org_label(snapshot: Snapshot, org_id: int, recipient: Recipient) -> str:
-    """The organization's name; neutral wording names only where it is."""
+def _org_label(
+    snapshot: Snapshot, org_id: int, recipient: Recipient, names_shared: bool = True
+) -> str:
+    """The organization's name; neutral wording names only where it is. A listing
+    (`names_shared=False`) names another organization only for coordinators or when it
+    shows its name on listings (discretion, as on the listings pages)."""
     org = snapshot.orgs[org_id]
     if org_id == recipient.organization_id:
         return "your organization"
-    if recipient.neutral:
+    named = names_shared or recipient.is_coordinator or org.show_name
+    if recipient.neutral or not named:
         return f"a member organization in {org.area}"
     return f"{org.name} ({org.area})"
+
+
+def _distance_text(distance: float | None, recipient: Recipient) -> str | None:
+    """Exact to 0.1 km for coordinators; others get bands under 5 km and whole km above."""
+    if distance is None:
+        return None
+    if recipient.is_coordinator:
+        return gettext("%(km)s km away", km=round(distance, 1))
+    return distance_phrase(distance)
 
 
 def _listing_item(
@@ -194,8 +211,8 @@ def _listing_item(
         quantity=row.available,
         unit=category.unit_for(recipient.neutral),
         url=row.url,
-        org=_org_label(snapshot, row.organization_id, recipient),
-        distance=None if distance is None else round(distance, 1),
+        org=_org_label(snapshot, row.organization_id, recipient, names_shared=False),
+        distance=_distance_text(distance, recipient),
         urgency=row.urgency,
         need_by=row.need_by,
         expires_on=row.expires_on,

@@ -18,7 +18,7 @@ from coalition.matching.geo import haversine_km
 from coalition.models.catalog import Category, Kind
 from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing
 from coalition.models.matches import Match, MatchState
-from coalition.models.organizations import Organization
+from coalition.models.organizations import Organization, OrgStatus
 from coalition.notify.digest.readers import Links, Viewer
 from coalition.services import impact
 from coalition.services.listings import visible_listings_query
@@ -59,6 +59,7 @@ class OrgRow:
     lon: float
     timezone: str
     discreet: bool
+    show_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,16 +172,20 @@ class Snapshot:
                 Organization.lon,
                 Organization.timezone,
                 Organization.discreet_wording,
+                Organization.show_name,
             )
         )
         return {r[0]: OrgRow(r[0], r[1], r[2] or "New York City", *r[3:]) for r in rows}
 
     def _window(self) -> list[Any]:
-        """Conditions of the listings new in the snapshot's window and still open."""
+        """Conditions of the listings new in the snapshot's window, still open, and of an
+        active organization (a suspended one's listings are left out of every digest)."""
+        active = sa.select(Organization.id).where(Organization.status == OrgStatus.ACTIVE)
         return [
             Listing.created_at >= self.since,
             Listing.created_at < self.until,
             Listing.status.in_(ACTIVE_STATUSES),
+            Listing.organization_id.in_(active),
         ]
 
     def _listings(self) -> list[ListingRow]:
