@@ -27,32 +27,23 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import sqlalchemy as sa
+from common import BOROUGHS, insert, scratch_postgres_url  # puts the project on the path
 
-import sqlalchemy as sa  # noqa: E402
+from coalition import create_app
+from coalition.extensions import db
+from coalition.models.catalog import Category
+from coalition.models.digests import DigestSend, DigestSubscription, SendState
+from coalition.models.listings import Listing
+from coalition.models.matches import Match
+from coalition.models.organizations import Organization
+from coalition.models.users import User
+from coalition.notify import digest as render
+from coalition.notify.smtp import Mailer
+from coalition.seeds import SEEDS
+from coalition.services.impact import rebuild_facts
+from worker.jobs import send_digests
 
-from coalition import create_app  # noqa: E402
-from coalition.extensions import db  # noqa: E402
-from coalition.models.catalog import Category  # noqa: E402
-from coalition.models.digests import DigestSend, DigestSubscription, SendState  # noqa: E402
-from coalition.models.listings import Listing  # noqa: E402
-from coalition.models.matches import Match  # noqa: E402
-from coalition.models.organizations import Organization  # noqa: E402
-from coalition.models.users import User  # noqa: E402
-from coalition.notify import digest as render  # noqa: E402
-from coalition.notify.smtp import Mailer  # noqa: E402
-from coalition.seeds import SEEDS  # noqa: E402
-from coalition.services.impact import rebuild_facts  # noqa: E402
-from worker.jobs import send_digests  # noqa: E402
-
-BOROUGHS = [
-    ("Manhattan", 40.7831, -73.9712),
-    ("Brooklyn", 40.6782, -73.9442),
-    ("Queens", 40.7282, -73.7949),
-    ("Bronx", 40.8448, -73.8648),
-    ("Staten Island", 40.5795, -74.1502),
-]
 ZONES = ["America/New_York"] * 18 + ["America/Chicago", "America/Los_Angeles"]
 SERVER = """
 import sys, time
@@ -109,14 +100,6 @@ class SmtpServer:
 
 
 # ---------------------------------------------------------------- the coalition
-
-
-def insert(model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk insert; the new ids in order."""
-    result = db.session.execute(
-        sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows
-    )
-    return [row[0] for row in result]
 
 
 def build(rng: random.Random, recipients: int, now: datetime) -> None:
@@ -352,17 +335,6 @@ def make_app(database_url: str, smtp_port: int, folder: Path) -> Any:
     )
 
 
-def postgres_url(base: str) -> str:
-    """A fresh scratch database on the server of `base`."""
-    url = sa.engine.make_url(base)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text('DROP DATABASE IF EXISTS "coalition_bench_digests" WITH (FORCE)'))
-        conn.execute(sa.text('CREATE DATABASE "coalition_bench_digests"'))
-    admin.dispose()
-    return url.set(database="coalition_bench_digests").render_as_string(hide_password=False)
-
-
 def main() -> None:
     """Build the coalition, send everyone's digest, then the baseline; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -375,7 +347,11 @@ def main() -> None:
     server = SmtpServer()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        url = postgres_url(args.pg_url) if args.postgres else f"sqlite:///{folder / 'bench.db'}"
+        url = (
+            scratch_postgres_url(args.pg_url, "coalition_bench_digests")
+            if args.postgres
+            else f"sqlite:///{folder / 'bench.db'}"
+        )
         app = make_app(url, server.port, folder)
         now = datetime.now(UTC)
         with app.app_context():

@@ -25,39 +25,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import sqlalchemy as sa
+from common import BOROUGHS, insert, scratch_postgres_url  # puts the project on the path
 
-import sqlalchemy as sa  # noqa: E402
+from coalition import create_app
+from coalition.extensions import db
+from coalition.models.catalog import Category, Kind
+from coalition.models.impact import ListingTag
+from coalition.models.listings import Direction, Listing, ListingStatus
+from coalition.models.matches import Match, MatchState
+from coalition.models.organizations import Organization, OrgStatus, OrgType
+from coalition.models.users import CoalitionRole, User
+from coalition.seeds import SEEDS
+from coalition.services import impact
 
-from coalition import create_app  # noqa: E402
-from coalition.extensions import db  # noqa: E402
-from coalition.models.catalog import Category, Kind  # noqa: E402
-from coalition.models.impact import ListingTag  # noqa: E402
-from coalition.models.listings import Direction, Listing, ListingStatus  # noqa: E402
-from coalition.models.matches import Match, MatchState  # noqa: E402
-from coalition.models.organizations import Organization, OrgStatus, OrgType  # noqa: E402
-from coalition.models.users import CoalitionRole, User  # noqa: E402
-from coalition.seeds import SEEDS  # noqa: E402
-from coalition.services import impact  # noqa: E402
-
-BOROUGHS = [
-    ("Manhattan", 40.7831, -73.9712),
-    ("Brooklyn", 40.6782, -73.9442),
-    ("Queens", 40.7282, -73.7949),
-    ("Bronx", 40.8448, -73.8648),
-    ("Staten Island", 40.5795, -74.1502),
-]
 TAGS = ["County grant", "State opioid settlement", "Foundation X"]
 GOAL_MS = 300.0
-
-
-def insert(model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk insert; the new ids in order."""
-    result = db.session.execute(
-        sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
 
 
 def build(rng: random.Random, orgs: int, matches: int, today: date) -> None:
@@ -225,7 +208,11 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="coalition-bench-impact-"))
-    url = postgres_url(args.pg_url) if args.postgres else f"sqlite:///{folder / 'bench.db'}"
+    url = (
+        scratch_postgres_url(args.pg_url, "coalition_bench_impact")
+        if args.postgres
+        else f"sqlite:///{folder / 'bench.db'}"
+    )
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "BROKER_FOLDER": str(folder / "queue"), "EVENTS_NUDGE": False})  # fmt: skip
     today = date.today()
@@ -280,17 +267,6 @@ def report(
         print(
             f"  ratio {label}/baseline (p50): {ratio:.1f}x; goal p95 < {GOAL_MS:.0f} ms: {verdict}"
         )
-
-
-def postgres_url(base: str) -> str:
-    """A fresh scratch database on the server of `base`."""
-    url = sa.engine.make_url(base)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text('DROP DATABASE IF EXISTS "coalition_bench_impact" WITH (FORCE)'))
-        conn.execute(sa.text('CREATE DATABASE "coalition_bench_impact"'))
-    admin.dispose()
-    return url.set(database="coalition_bench_impact").render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,17 @@ def fulfil(
     return match
 
 
+def listing(
+    org: Organization, quantity: int, slug: str | None = None, request: bool = False, **values: Any
+) -> Listing:
+    """An offer of the fixture (a request with `request=True`), in `slug`'s category or the
+    factory's."""
+    if slug is not None:
+        values["category"] = category(slug)
+    factory = RequestFactory if request else ListingFactory
+    return factory(organization=org, quantity=quantity, **values)
+
+
 @dataclass
 class Ledger:
     """The fixture's organizations and the matches, by name."""
@@ -69,32 +80,16 @@ def build_ledger() -> Ledger:
     bushwick = OrganizationFactory(name="Bushwick Outreach", slug="bushwick", borough="Brooklyn")
     bronx = OrganizationFactory(name="Bronx Drop-in", slug="bronx", borough="Bronx")
     posted = at(date(2026, 6, 20))
-    naloxone = ListingFactory(
-        organization=harlem, quantity=500, expires_on=date(2026, 9, 1), created_at=posted
+    naloxone = listing(harlem, 500, expires_on=date(2026, 9, 1), created_at=posted)
+    old_lot = listing(
+        harlem, 100, "wound-care-kit", expires_on=date(2026, 7, 1), accepts_expired=True
     )
-    old_lot = ListingFactory(
-        organization=harlem,
-        category=category("wound-care-kit"),
-        quantity=100,
-        expires_on=date(2026, 7, 1),
-        accepts_expired=True,
+    nurse = listing(bronx, 40, "registered-nurse", created_at=posted)
+    needs = listing(bushwick, 400, request=True, need_by=date(2026, 7, 20), created_at=posted)
+    kits = listing(
+        bronx, 50, "wound-care-kit", request=True, need_by=date(2026, 7, 5), created_at=posted
     )
-    nurse = ListingFactory(
-        organization=bronx, category=category("registered-nurse"), quantity=40, created_at=posted
-    )
-    needs = RequestFactory(
-        organization=bushwick, quantity=400, need_by=date(2026, 7, 20), created_at=posted
-    )
-    kits = RequestFactory(
-        organization=bronx,
-        category=category("wound-care-kit"),
-        quantity=50,
-        need_by=date(2026, 7, 5),
-        created_at=posted,
-    )
-    hours = RequestFactory(
-        organization=bushwick, category=category("registered-nurse"), quantity=20, created_at=posted
-    )
+    hours = listing(bushwick, 20, "registered-nurse", request=True, created_at=posted)
     matches = {
         # June 30, 23:30 in New York: before the quarter
         "june": fulfil(naloxone, needs, 10, at(date(2026, 6, 30), 23, 30)),
