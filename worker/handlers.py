@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from coalition.events.envelope import Event
 from coalition.events.names import ROUTES
 from coalition.notify.notifications import notify_match_event
+from coalition.services.forecast import refresh as refresh_forecast
 from coalition.services.impact import record_fulfilled
 from coalition.services.inventory import apply_fulfilled
 from coalition.services.match_lifecycle import auto_approve_proposal
@@ -45,6 +46,11 @@ def on_match_fulfilled_stock(session: Session, event: Event) -> None:
     apply_fulfilled(session, int(event.data["id"]))
 
 
+def on_stock_counted(session: Session, event: Event) -> None:
+    """Forecast again the organization x category whose stock changed."""
+    refresh_forecast(session, int(event.data["org_id"]), int(event.data["category_id"]))
+
+
 HANDLERS: HandlerTable = bind(
     ROUTES,
     {
@@ -53,5 +59,6 @@ HANDLERS: HandlerTable = bind(
         "auto-approval": [on_match_proposed],
         "impact": [on_match_fulfilled],
         "stock": [on_match_fulfilled_stock],
+        "forecast": [on_stock_counted],
     },
 )

@@ -30,7 +30,7 @@ from coalition.models.listings import ACTIVE_STATUSES, Listing
 from coalition.notify import delivery
 from coalition.notify.digest.run import DigestRun, RunReport
 from coalition.notify.smtp import Mailer
-from coalition.services import listings
+from coalition.services import forecast, listings
 from coalition.services.match_lifecycle import expire_holds
 from coalition.services.proposals import run_resolve
 
@@ -163,6 +163,11 @@ def send_due_digests(ctx: JobContext) -> dict[str, int]:
     return send_digests(ctx.session, ctx.now).as_dict()
 
 
+def forecast_stock(ctx: JobContext) -> int:
+    """Forecast every organization x category with stock entries again (days pass)."""
+    return forecast.refresh_all(ctx.session, ctx.now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("outbox-sweep", "EVENTS_SWEEP_INTERVAL", outbox_sweep),
     Job("reconcile-listings", "RECONCILE_INTERVAL", reconcile_listings),
@@ -171,4 +176,5 @@ JOBS: tuple[Job, ...] = (
     Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_match_holds),
     Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_notifications),
     Job("digests", "DIGEST_INTERVAL", send_due_digests),
+    Job("forecast-stock", "FORECAST_INTERVAL", forecast_stock, 3600.0),
 )

@@ -19,6 +19,7 @@ MATCH_CANCELLED = "match.cancelled"
 MATCH_EXPIRED = "match.expired"
 LISTING_EXPIRING = "listing.expiring"
 DIGEST_DUE = "digest.due"
+STOCK_COUNTED = "stock.counted"
 
 ALL_EVENTS = frozenset(
     {
@@ -39,6 +40,7 @@ ALL_EVENTS = frozenset(
         MATCH_EXPIRED,
         LISTING_EXPIRING,
         DIGEST_DUE,
+        STOCK_COUNTED,
     }
 )
 
@@ -74,6 +76,8 @@ ROUTES: Mapping[str, tuple[str, ...]] = {
     "impact": (MATCH_FULFILLED,),
     # stock on hand: a fulfilled transfer leaves the giver's stock and joins the receiver's
     "stock": (MATCH_FULFILLED,),
+    # the forecast of an organization x category, after its stock changed
+    "forecast": (STOCK_COUNTED,),
 }
 
 

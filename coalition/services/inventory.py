@@ -9,7 +9,7 @@ and flagged for a second look, never silently accepted. Flush, never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from coalition.actors import Actor
+from coalition.events import names
+from coalition.events.outbox import emit
 from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.models.catalog import Category, Kind
@@ -271,8 +273,12 @@ def record(
     data: dict[str, Any],
     source: str = "web",
     now: datetime | None = None,
+    announce: bool = True,
 ) -> list[StockEntry]:
-    """Record checked input (from `load_entry`): the entry, and a distribution when given."""
+    """Record checked input (from `load_entry`): the entry, and a distribution when given.
+
+    `announce` records `stock.counted` for the worker's forecast (an import announces each
+    category once, at the end)."""
     check_dates(org, data, now)
     moment = observed_moment(org, data.get("counted_on"), now)
     kind = EntryType(data.get("entry_type") or EntryType.COUNT)
@@ -306,7 +312,15 @@ def record(
         **common,
     )
     made.append(_add(session, entry))
+    if announce:
+        announce_change(session, org.id, entry.category_id, source)
     return made
+
+
+def announce_change(session: Session, org_id: int, category_id: int, why: str) -> None:
+    """Record `stock.counted`, so that the worker forecasts this pair again."""
+    data = {"org_id": org_id, "category_id": category_id, "reason": why}
+    emit(session, names.STOCK_COUNTED, data, f"system:{why}")
 
 
 def _is_user(actor: Actor | None) -> bool:
@@ -347,11 +361,15 @@ def record_many(
     session: Session,
     actor: Actor | None,
     org: Organization,
-    rows: Sequence[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
     source: str,
 ) -> list[StockEntry]:
-    """Record checked rows in order (the caller commits once, or rolls all back)."""
-    return [entry for data in rows for entry in record(session, actor, org, data, source)]
+    """Record checked rows in order, then announce each category once (the caller commits
+    once, or rolls all back)."""
+    made = [e for data in rows for e in record(session, actor, org, data, source, announce=False)]
+    for category_id in sorted({e.category_id for e in made}):
+        announce_change(session, org.id, category_id, source)
+    return made
 
 
 # ---------------------------------------------------------------- transfers
@@ -392,6 +410,7 @@ def apply_fulfilled(session: Session, match_id: int) -> list[StockEntry]:
             source="transfer",
         )
         made.append(_add(session, entry))
+        announce_change(session, org_id, offer.category_id, "transfer")
     return made
 
 

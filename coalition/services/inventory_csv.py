@@ -94,7 +94,7 @@ def record_rows(
     session: Session, actor: Actor | None, org: Organization, loaded: Iterable[dict[str, Any]]
 ) -> list[StockEntry]:
     """Record checked rows (the caller commits once, or rolls everything back)."""
-    return [e for data in loaded for e in inventory.record(session, actor, org, data, "csv")]
+    return inventory.record_many(session, actor, org, loaded, "csv")
 
 
 def import_counts(

@@ -18,7 +18,7 @@ from coalition.blueprints.stock.schemas import (
 )
 from coalition.extensions import db
 from coalition.models.organizations import Organization
-from coalition.services import catalog, inventory
+from coalition.services import catalog, forecast, inventory
 from coalition.services.inventory import StockEntrySchema
 
 blp = Blueprint(
@@ -52,8 +52,9 @@ class Levels(MethodView):
     @blp.response(200, StockLevelSchema(many=True))
     @document_errors(blp, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
     def get(self, args: dict[str, Any]) -> Any:
-        """Each category's units on hand, by lot (soonest expiry first)."""
+        """Each category's units on hand, by lot (soonest expiry first), and its forecast."""
         org = _org(args.get("org"))
+        found = forecast.forecasts_for(db.session, org.id)
         return [
             {
                 "org": org.slug,
@@ -62,6 +63,7 @@ class Levels(MethodView):
                 "last_counted_at": row["level"].last_counted_at,
                 "flagged": row["level"].flagged,
                 "lots": row["level"].lot_rows(),
+                "forecast": found.get(row["category"].id),
             }
             for row in inventory.level_rows(db.session, org.id)
         ]

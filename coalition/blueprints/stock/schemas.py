@@ -54,3 +54,26 @@ class StockLevelSchema(Schema):
     last_counted_at = fields.DateTime(allow_none=True)
     flagged = fields.Integer(metadata={"description": "entries flagged for a second look"})
     lots = fields.List(fields.Nested(LotSchema))
+    forecast = fields.Nested(
+        "ForecastSchema", allow_none=True, metadata={"description": "null until forecast"}
+    )
+
+
+class ForecastSchema(Schema):
+    """The worker's latest forecast: units a day and days left, each with an 80% band."""
+
+    computed_at = fields.DateTime()
+    method = fields.String(
+        metadata={"description": "ets (exponential smoothing), average, one_count or none"}
+    )
+    rate_per_day = fields.Float(attribute="rate", allow_none=True)
+    rate_low = fields.Float(allow_none=True)
+    rate_high = fields.Float(allow_none=True)
+    days_left = fields.Float(allow_none=True)
+    days_low = fields.Float(allow_none=True)
+    days_high = fields.Float(allow_none=True, metadata={"description": "null: no end in sight"})
+    runs_out_on = fields.Date(allow_none=True)
+    expiring_units = fields.Integer(
+        metadata={"description": "units projected to be unused when their lot expires"}
+    )
+    history_days = fields.Integer()

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from coalition.blueprints.listings.forms import attach_errors, org_choices
+from coalition.blueprints.stock import present
 from coalition.blueprints.stock.forms import CountForm
 from coalition.extensions import db
 from coalition.i18n import N_
@@ -54,7 +55,7 @@ def index() -> Any:
     org = _org_from_args()
     if org is None and not current_user.is_coordinator:
         abort(403)
-    rows = inventory.level_rows(db.session, org.id) if org is not None else []
+    rows = present.supply_lines(org.id) if org is not None else []
     flagged = inventory.flagged_entries(db.session) if current_user.is_coordinator else []
     orgs = _active_orgs() if current_user.is_coordinator else []
     return render_template("stock/index.html", org=org, rows=rows, flagged=flagged, orgs=orgs)
