@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 
+from coalition.config import current_settings
 from coalition.extensions import db
 from coalition.models.matches import ResolveRun
 from coalition.services.proposals import run_resolve
@@ -23,7 +23,7 @@ STEPS = ("snapshot", "solve", "apply")
 @click.option("--margin", type=float, default=None, help="Replace only when better by more.")
 def resolve_command(margin: float | None) -> None:
     """Re-solve the whole snapshot of open listings now, showing progress."""
-    margin = current_app.config["RESOLVE_MARGIN"] if margin is None else margin
+    margin = current_settings().resolve_margin if margin is None else margin
     with click.progressbar(length=len(STEPS), label="re-solving", show_eta=False) as bar:
         run = run_resolve(db.session, margin, progress=lambda step: _advance(bar, step))
         bar.update(len(STEPS) - bar.pos)

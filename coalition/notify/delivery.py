@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from coalition.backoff import Backoff
+from coalition.config import current_settings
 from coalition.leases import claim_row, lease_until
 from coalition.models.notifications import (
     DUE_STATES,
@@ -43,14 +43,9 @@ DELIVERY_MODELS: tuple[DeliveryModel, ...] = (EmailDelivery, WebhookDelivery)
 Sender = Callable[[Any, datetime], Outcome]
 
 
-def setting(name: str) -> Any:
-    """A notification setting from the app config (defaults in coalition.config)."""
-    return current_app.config[name]
-
-
 def backoff(attempts: int) -> timedelta:
     """Wait after the n-th failed attempt: base, 2 base, 4 base … up to the cap."""
-    retry = Backoff(float(setting("NOTIFY_RETRY_BASE")), float(setting("NOTIFY_RETRY_MAX")))
+    retry = Backoff(current_settings().notify_retry_base, current_settings().notify_retry_max)
     return retry.delay(attempts)
 
 
@@ -80,7 +75,7 @@ def claim(session: Session, model: DeliveryModel, row_id: int, now: datetime) ->
     values = {
         model.state: DeliveryState.SENDING,
         model.attempts: model.attempts + 1,
-        model.claimed_until: lease_until(now, float(setting("NOTIFY_CLAIM_SECONDS"))),
+        model.claimed_until: lease_until(now, current_settings().notify_claim_seconds),
         model.updated_at: now,
     }
     return claim_row(session, model, due, values)
@@ -112,7 +107,7 @@ def settle(session: Session, row: Delivery, outcome: Outcome, now: datetime) -> 
 
 def _retry_or_fail(row: Delivery, now: datetime) -> None:
     """Back off for another attempt, or give up after the last one."""
-    if row.attempts >= int(setting("NOTIFY_MAX_ATTEMPTS")):
+    if row.attempts >= current_settings().notify_max_attempts:
         row.state = DeliveryState.FAILED
     else:
         row.state = DeliveryState.RETRY

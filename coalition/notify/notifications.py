@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
+from coalition.config import current_settings
 from coalition.events import names
 from coalition.events.envelope import Event
 from coalition.models.base import utcnow
@@ -317,7 +317,7 @@ def _cancelled(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]
 
 
 def _expired(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
-    hours = current_app.config["MATCH_HOLD_HOURS"]
+    hours = current_settings().match_hold_hours
     return Message(
         f"Match expired: {words['what']}",
         [f"Nobody acted on it within {hours} hours; the quantity is free again."],

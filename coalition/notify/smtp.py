@@ -19,6 +19,8 @@ from email.utils import parseaddr
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
+from coalition.config import settings_of
+
 log = logging.getLogger("coalition.mail")
 
 
@@ -157,7 +159,8 @@ class Mailer:
     @classmethod
     def from_config(cls, config: Any, timeout: float = 10.0) -> Mailer:
         """A mailer for the app's SMTP_URL and MAIL_FROM."""
-        return cls(parse_smtp_url(config["SMTP_URL"]), config["MAIL_FROM"], timeout)
+        settings = settings_of(config)
+        return cls(parse_smtp_url(settings.smtp_url), settings.mail_from, timeout)
 
     def __enter__(self) -> Mailer:
         return self

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from coalition.actors import Actor
+from coalition.config import current_settings
 from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.models.organizations import Organization, OrgStatus
@@ -167,7 +168,7 @@ def _invitation_email(invitation: Invitation, actor: Actor | None) -> Any:
         invitation=invitation,
         inviter=actor,
         link=link,
-        hours=current_app.config["INVITATION_MAX_AGE"] // 3600,
+        hours=current_settings().invitation_max_age // 3600,
     )
 
 
@@ -178,7 +179,7 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 def invitation_from_token(session: Session, token: str) -> Invitation:
     """Resolve a signed invitation link; refuse forged, expired, used or revoked ones."""
-    data = unsign(INVITE_PURPOSE, token, current_app.config["INVITATION_MAX_AGE"])
+    data = unsign(INVITE_PURPOSE, token, current_settings().invitation_max_age)
     invitation = session.get(Invitation, data.get("id"))
     if invitation is None or invitation.email != data.get("email"):
         raise TokenError(N_("This link is not valid."))
@@ -250,7 +251,7 @@ def request_password_reset(session: Session, email: str) -> None:
         return
     token = sign(RESET_PURPOSE, {"id": user.id, "fp": password_fingerprint(user.password_hash)})
     link = external_url("auth.reset_password", token=token)
-    minutes = current_app.config["RESET_MAX_AGE"] // 60
+    minutes = current_settings().reset_max_age // 60
     message = build_message(
         user.email, "Reset your Coalition password", "reset", user=user, link=link, minutes=minutes
     )
@@ -259,7 +260,7 @@ def request_password_reset(session: Session, email: str) -> None:
 
 def user_from_reset_token(session: Session, token: str) -> User:
     """Resolve a reset link; it expires and dies once the password has changed."""
-    data = unsign(RESET_PURPOSE, token, current_app.config["RESET_MAX_AGE"])
+    data = unsign(RESET_PURPOSE, token, current_settings().reset_max_age)
     user = session.get(User, data.get("id"))
     if user is None or password_fingerprint(user.password_hash) != data.get("fp"):
         raise TokenError(N_("This link has already been used or is not valid."))

@@ -13,8 +13,9 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 
+from coalition.config import current_settings
 from coalition.models.notifications import EmailDelivery
 from coalition.sessions import Session
 
@@ -28,7 +29,7 @@ def build_message(
 ) -> EmailMessage:
     """Render `<template>.txt` and `<template>.html` into a multipart message."""
     msg = EmailMessage()
-    msg["From"] = current_app.config["MAIL_FROM"]
+    msg["From"] = current_settings().mail_from
     msg["To"] = to
     msg["Subject"] = subject
     msg["Message-ID"] = make_msgid(domain="coalition.local")

@@ -6,7 +6,7 @@ import math
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
@@ -18,6 +18,7 @@ from coalition.blueprints.auth.forms import (
     ResetRequestForm,
     SetPasswordForm,
 )
+from coalition.config import current_settings
 from coalition.extensions import db, limiter
 from coalition.i18n import N_
 from coalition.models.base import utcnow
@@ -32,12 +33,12 @@ PENDING = N_("Your organization has not been approved yet.")
 
 def _account_limit() -> str:
     """Failed sign-ins allowed per account (whatever the address)."""
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    return current_settings().login_rate_limit
 
 
 def _address_limit() -> str:
     """Failed sign-ins allowed per address: higher, so one office shares it."""
-    return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+    return current_settings().login_address_rate_limit
 
 
 def _account_key() -> str:

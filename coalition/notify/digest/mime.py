@@ -14,6 +14,7 @@ from functools import cache
 from flask import Flask
 from jinja2 import Template
 
+from coalition.config import settings_of
 from coalition.notify.digest.content import DigestContent
 
 WIRE = compat32.clone(linesep="\r\n")  # smtplib sends bytes as they are: CRLF is ours to write
@@ -58,7 +59,7 @@ def build_digest_message(
     text, html = render_parts(templates, content)
     recipient = content.recipient
     headers: list[tuple[str, str | Header]] = [
-        ("From", app.config["MAIL_FROM"]),
+        ("From", settings_of(app.config).mail_from),
         ("To", formataddr((recipient.name, recipient.address), charset="utf-8")),
         ("Subject", _header(content.subject)),
         ("Date", format_datetime(content.until)),
@@ -124,7 +125,7 @@ def _sender(mail_from: str) -> tuple[str, str]:
 
 def _domain(app: Flask) -> str:
     """The domain of the sender address."""
-    return _sender(app.config["MAIL_FROM"])[1]
+    return _sender(settings_of(app.config).mail_from)[1]
 
 
 def digest_message_id(app: Flask, subscription_id: int, period_key: str) -> str:

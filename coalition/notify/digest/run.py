@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from coalition.config import current_settings
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSend, DigestSubscription, SendState
 from coalition.models.users import User
@@ -35,7 +36,7 @@ from coalition.services.digests.claims import (
 )
 from coalition.services.digests.periods import window_start
 from coalition.services.digests.scheduling import due_rows, schedule_due
-from coalition.services.digests.settings import FILTER_FIELDS, setting
+from coalition.services.digests.settings import FILTER_FIELDS
 from coalition.services.digests.subscriptions import unsubscribe_token
 from coalition.sessions import Session
 
@@ -111,7 +112,7 @@ class DigestRun:
         self.templates = render.Templates.load(self.app)
         self.snapshot: render.Snapshot | None = None
         self.report = RunReport()
-        self.lease = float(setting("DIGEST_LEASE_SECONDS"))
+        self.lease = current_settings().digest_lease_seconds
         self.stopped = False
 
     def schedule(self) -> int:
@@ -126,8 +127,8 @@ class DigestRun:
 
     def send(self) -> Iterator[int]:
         """Send until nothing claimable is left or the server is unreachable."""
-        timeout = float(setting("DIGEST_SMTP_TIMEOUT"))
-        batch = int(setting("DIGEST_BATCH_SIZE"))
+        timeout = current_settings().digest_smtp_timeout
+        batch = current_settings().digest_batch_size
         with Mailer.from_config(self.app.config, timeout) as mailer:
             while not self.stopped:
                 claim = claim_batch(self.session, self.now, batch, self.lease)

@@ -14,11 +14,11 @@ from sqlalchemy.orm import joinedload
 
 from coalition.actors import Actor
 from coalition.backoff import Backoff
+from coalition.config import current_settings
 from coalition.leases import claim_rows, extend_lease, lease_until, new_token
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSend, SendState
 from coalition.services.audit import audit
-from coalition.services.digests.settings import setting
 from coalition.services.errors import ServiceError
 from coalition.sessions import Session
 
@@ -139,7 +139,7 @@ def mark_skipped(session: Session, send: SendRef, token: str, now: datetime) -> 
 
 def backoff(attempts: int) -> float:
     """Seconds before attempt number `attempts + 1`: base × 2^(attempts−1), capped."""
-    retry = Backoff(float(setting("DIGEST_RETRY_BASE")), float(setting("DIGEST_RETRY_MAX")))
+    retry = Backoff(current_settings().digest_retry_base, current_settings().digest_retry_max)
     return retry.seconds(attempts)
 
 
@@ -148,7 +148,7 @@ def mark_retry(
 ) -> SendState:
     """Try again later with backoff, or give up after a permanent refusal or too many tries."""
     attempts = send.attempts + 1
-    failed = permanent or attempts >= int(setting("DIGEST_MAX_ATTEMPTS"))
+    failed = permanent or attempts >= current_settings().digest_max_attempts
     state = SendState.FAILED if failed else SendState.PENDING
     _finish(
         session,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from coalition.actors import Actor
+from coalition.config import current_settings
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSubscription
 from coalition.models.organizations import Organization
@@ -16,7 +17,7 @@ from coalition.security import TokenError, sign, unsign
 from coalition.services.accounts import external_url, find_user, normalise_email
 from coalition.services.audit import audit
 from coalition.services.digests.periods import WEEKDAYS
-from coalition.services.digests.settings import CONFIRM_PURPOSE, setting
+from coalition.services.digests.settings import CONFIRM_PURPOSE
 from coalition.services.digests.subscriptions import payload_id, validate_settings
 from coalition.services.errors import ServiceError
 from coalition.services.mail import build_message, queue_email
@@ -84,14 +85,14 @@ def confirmation_message(sub: DigestSubscription) -> Any:
         sub=sub,
         org_name=org.name if org else "the coalition",
         link=external_url("digests.confirm", token=token),
-        days=setting("DIGEST_CONFIRM_MAX_AGE") // 86400,
+        days=current_settings().digest_confirm_max_age // 86400,
         weekday=WEEKDAYS[sub.weekday],
     )
 
 
 def subscription_from_confirm_token(session: Session, token: str) -> DigestSubscription:
     """The email-only subscription a confirmation link names; TokenError if it is not valid."""
-    payload = unsign(CONFIRM_PURPOSE, token, setting("DIGEST_CONFIRM_MAX_AGE"))
+    payload = unsign(CONFIRM_PURPOSE, token, current_settings().digest_confirm_max_age)
     sub = session.get(DigestSubscription, payload_id(payload))
     if sub is None or sub.email != payload.get("e"):
         raise TokenError("This link is not valid.")

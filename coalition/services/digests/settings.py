@@ -1,10 +1,7 @@
-"""Digest settings, filter fields and the purposes of signed digest links."""
+"""Digest filter fields and the purposes of signed digest links (the digest settings are
+fields of `coalition.config.Settings`)."""
 
 from __future__ import annotations
-
-from typing import Any
-
-from flask import current_app
 
 UNSUBSCRIBE_PURPOSE = "digest-unsubscribe"
 CONFIRM_PURPOSE = "digest-confirm"
@@ -17,8 +14,3 @@ FILTER_FIELDS = (
     "send_empty",
     "timezone",
 )
-
-
-def setting(name: str) -> Any:
-    """A digest setting from the app config (defaults in `coalition.config.digests_config`)."""
-    return current_app.config[name]
