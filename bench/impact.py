@@ -3,11 +3,11 @@
 Run `.venv/bin/python bench/impact.py` (SQLite in a temporary folder) or add `--postgres`
 (a scratch database on the PostgreSQL of `--pg-url`). It builds 200 organizations across the
 five boroughs, 8,000 listings (a tenth tagged with a program), 100,000 fulfilled matches
-received over the last two years (a tenth of them staffing), and fills `impact_facts` with
-`rebuild_facts` (what `flask reports rebuild-impact` runs). Then a coordinator asks, through
-the WSGI app, for the coalition page and the API over the two years, grouped and filtered
-the ways the pages offer (month, category, borough, organization, a tag, a category,
-neutral wording): each request is timed end to end.
+received over the last two years (a tenth of them staffing), and fills `impact_facts` and
+its monthly rollups with `rebuild_facts` (what `flask reports rebuild-impact` runs). Then a
+coordinator asks, through the WSGI app, for the coalition page and the API over the two
+years, grouped and filtered the ways the pages offer (month, category, borough,
+organization, a tag, a category, neutral wording): each request is timed end to end.
 
 The baseline is `/healthz` through the same client in the same run (the framework's own
 cost per request); the goal is a p95 under 300 ms for the page and for the API.

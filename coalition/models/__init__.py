@@ -10,7 +10,13 @@ from coalition.models.events import (
     JobLease,
     OutboxEvent,
 )
-from coalition.models.impact import ImpactFact, ListingTag
+from coalition.models.impact import (
+    ImpactFact,
+    ImpactMonth,
+    ImpactMonthOrg,
+    ImpactMonthRequest,
+    ListingTag,
+)
 from coalition.models.inventory import EntryType, StockEntry, StockFlag, StockForecast
 from coalition.models.listings import (
     Direction,
@@ -52,6 +58,9 @@ __all__ = [
     "DeadLetter",
     "HandlerAttempt",
     "ImpactFact",
+    "ImpactMonth",
+    "ImpactMonthOrg",
+    "ImpactMonthRequest",
     "EntryType",
     "StockEntry",
     "StockFlag",

@@ -2,7 +2,10 @@
 
 `impact_facts` holds one row per fulfilled match, written by the worker from
 `match.fulfilled` (and by `flask reports rebuild-impact`), so the impact figures read one
-narrow table with no joins. It is a summary: the matches table stays the source of truth.
+narrow table with no joins. Three monthly rollups are recounted from the facts with them
+(`impact_months`, `impact_month_orgs`, `impact_month_requests`): a period's whole months are
+read from those, its first and last part-months from the facts. All are summaries: the
+matches table stays the source of truth.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ class ImpactFact(Model):
         Index("ix_impact_facts_period", "received_on", "category_id", "quantity"),
         Index("ix_impact_facts_giver", "giver_id", "received_on"),
         Index("ix_impact_facts_receiver", "receiver_id", "received_on"),
+        Index("ix_impact_facts_category", "category_id", "received_on"),
+        # medians: the middle receipts of a month, or of a period, read in order from an index
+        Index("ix_impact_facts_month_hours", "month", "hours_to_receipt", "received_on"),
+        Index("ix_impact_facts_hours", "hours_to_receipt", "received_on"),
     )
 
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"), primary_key=True)
@@ -46,7 +53,7 @@ class ImpactFact(Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     kind: Mapped[Kind] = mapped_column(enum_column(Kind, "listing_kind"))
     quantity: Mapped[int] = mapped_column(Integer)
-    offer_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
     giver_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     receiver_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
@@ -60,3 +67,43 @@ class ImpactFact(Model):
 
     def __repr__(self) -> str:
         return f"<ImpactFact match={self.match_id} {self.quantity}>"
+
+
+class ImpactMonth(Model):
+    """Transfers, quantity and short-dated units of a month, category and pair of boroughs."""
+
+    __tablename__ = "impact_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), primary_key=True)
+    giver_borough: Mapped[str] = mapped_column(String(80), primary_key=True)
+    receiver_borough: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[Kind] = mapped_column(enum_column(Kind, "listing_kind"))
+    transfers: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    short_dated: Mapped[int] = mapped_column(Integer)
+
+
+class ImpactMonthOrg(Model):
+    """What an organization gave (side "gave") or received ("received") in a month."""
+
+    __tablename__ = "impact_month_orgs"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    side: Mapped[str] = mapped_column(String(8), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    transfers: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[int] = mapped_column(Integer)
+
+
+class ImpactMonthRequest(Model):
+    """A request filled in a month: whether on time (any receipt by its need-by date)."""
+
+    __tablename__ = "impact_month_requests"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), primary_key=True)
+    transfers: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[bool] = mapped_column(default=False)
+    has_need_by: Mapped[bool] = mapped_column(default=False)

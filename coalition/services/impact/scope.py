@@ -1,0 +1,110 @@
+"""What to count (a `Scope`) and how labels read (a `Wording`), and the calendar they use."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from coalition.models.impact import ImpactFact, ListingTag
+
+# "Short-dated": the lot was this close to its expiry date when it was handed over.
+SHORT_DATED_DAYS = 60
+# The coalition's calendar: receipts are counted on this zone's days and months.
+TIMEZONE = ZoneInfo("America/New_York")
+GROUP_BYS = ("category", "month", "organization", "borough")
+TAG_MAX = 60
+OTHER_ORGS = "Other member organizations"
+# open ends of a period, as months
+FIRST_MONTH, LAST_MONTH = "0000-01", "9999-12"
+
+F = ImpactFact
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to count: a period (inclusive days), and optionally one category, organization,
+    borough or tag. `tag_org_id` limits a tag to one organization's listings."""
+
+    start: date | None = None
+    end: date | None = None
+    category_id: int | None = None
+    organization_id: int | None = None
+    borough: str | None = None
+    tag: str | None = None
+    tag_org_id: int | None = None
+    # or exact instants (the digest's windows): received at or after `since`, before `until`
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def period_only(self) -> bool:
+        """Whether only days are asked for (what the monthly rollups can answer)."""
+        narrowed = (self.category_id, self.organization_id, self.borough, self.tag)
+        return not any(narrowed) and self.since is None and self.until is None
+
+    def whole_months(self) -> tuple[str, str] | None:
+        """The first and last months the period covers entirely ("YYYY-MM"), if any."""
+        first = FIRST_MONTH if self.start is None else _month_from(self.start)
+        last = LAST_MONTH if self.end is None else _month_to(self.end)
+        return (first, last) if first <= last else None
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        """The WHERE clauses on impact_facts."""
+        where: list[sa.ColumnElement[bool]] = []
+        if self.start:
+            where.append(F.received_on >= self.start)
+        if self.end:
+            where.append(F.received_on <= self.end)
+        if self.since:
+            where.append(F.received_at >= self.since)
+        if self.until:
+            where.append(F.received_at < self.until)
+        if self.category_id:
+            where.append(F.category_id == self.category_id)
+        if self.organization_id:
+            where.append(
+                sa.or_(F.giver_id == self.organization_id, F.receiver_id == self.organization_id)
+            )
+        if self.borough:
+            where.append(
+                sa.or_(F.giver_borough == self.borough, F.receiver_borough == self.borough)
+            )
+        if self.tag:
+            where.append(self._tag_condition())
+        return where
+
+    def _tag_condition(self) -> sa.ColumnElement[bool]:
+        """Matches whose offer or request carries the tag."""
+        tagged = sa.select(ListingTag.listing_id).where(ListingTag.tag == self.tag)
+        if self.tag_org_id is not None:
+            tagged = tagged.where(ListingTag.organization_id == self.tag_org_id)
+        return sa.or_(F.offer_id.in_(tagged), F.request_id.in_(tagged))
+
+
+def _month_from(day: date) -> str:
+    """The first month that starts on or after `day`."""
+    if day.day == 1:
+        return f"{day:%Y-%m}"
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def _month_to(day: date) -> str:
+    """The last month that ends on or before `day`."""
+    if day.day == monthrange(day.year, day.month)[1]:
+        return f"{day:%Y-%m}"
+    year, month = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
+    return f"{year:04d}-{month:02d}"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How labels read: plain or neutral, and whose names may be shown."""
+
+    neutral: bool = False
+    # organizations named in breakdowns; None means every organization (coordinators)
+    named_ids: frozenset[int] | None = frozenset()

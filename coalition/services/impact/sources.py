@@ -1,0 +1,301 @@
+"""Where a scope's figures are read from: the facts, or the monthly rollups.
+
+Both answer the same questions with the same rows. `FactsSource` groups the facts of any
+scope. `RollupSource` answers a scope of days only: its whole months from the rollups, its
+first and last part-months from the facts (a `FactsSource` of those days); counts of
+distinct organizations and requests take the union of both, and medians read the middle
+receipts in order from an index instead of ranking them all.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import date
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from coalition.models.catalog import Kind
+from coalition.models.impact import ImpactFact, ImpactMonth, ImpactMonthOrg, ImpactMonthRequest
+from coalition.services.impact.scope import Scope
+from coalition.sessions import Session
+
+F, M, MO, R = ImpactFact, ImpactMonth, ImpactMonthOrg, ImpactMonthRequest
+# side -> (the facts' organization column, its borough column)
+SIDES = {"gave": (F.giver_id, F.giver_borough), "received": (F.receiver_id, F.receiver_borough)}
+Row = tuple[Any, ...]
+
+
+class Source(Protocol):
+    """What the figures ask of a source."""
+
+    def month_category_rows(self, organization_id: int | None) -> list[Row]: ...
+    def people_total(self) -> Row: ...
+    def people_by_month(self) -> list[Row]: ...
+    def median_total(self) -> float | None: ...
+    def medians_by_month(self) -> dict[str, float]: ...
+    def side_totals(self, side: str, by: str) -> list[Row]: ...
+
+
+def source_for(session: Session, scope: Scope) -> Source:
+    """The rollups for a scope of days with whole months in it, else the facts."""
+    months = scope.whole_months() if scope.period_only else None
+    if months is None:
+        return FactsSource(session, scope.conditions())
+    return RollupSource(session, scope, months)
+
+
+def _int(value: Any) -> int:
+    """SUM() of no rows is NULL."""
+    return int(value or 0)
+
+
+def _distinct_columns() -> list[Any]:
+    """Organizations that gave and received, requests filled, on time and with a need-by."""
+    return [
+        sa.func.count(sa.distinct(F.giver_id)),
+        sa.func.count(sa.distinct(F.receiver_id)),
+        sa.func.count(sa.distinct(F.request_id)),
+        sa.func.count(sa.distinct(sa.case((F.on_time.is_(True), F.request_id)))),
+        sa.func.count(sa.distinct(sa.case((F.need_by.is_not(None), F.request_id)))),
+    ]
+
+
+def _middle_days(hours: list[int]) -> float | None:
+    """The mean of the middle one or two hours, in days (as the window-function median)."""
+    if not hours:
+        return None
+    return round(float(sum(hours)) / len(hours) / 24, 1)
+
+
+class FactsSource:
+    """The figures of any scope, grouped from the facts."""
+
+    def __init__(self, session: Session, where: list[Any]) -> None:
+        self.session, self.where = session, where
+
+    def month_category_rows(self, organization_id: int | None) -> list[Row]:
+        """(month, category, transfers, quantity, short-dated, quantity given by the org)."""
+        gave = (
+            sa.func.sum(sa.case((F.giver_id == organization_id, F.quantity), else_=0))
+            if organization_id
+            else sa.literal(0)
+        )
+        query = sa.select(
+            F.month, F.category_id, sa.func.count(), sa.func.sum(F.quantity),
+            sa.func.sum(F.short_dated), gave,
+        ).where(*self.where).group_by(F.month, F.category_id)  # fmt: skip
+        return list(self.session.execute(query).all())
+
+    def people_total(self) -> Row:
+        """(givers, receivers, requests filled, on time, with a need-by)."""
+        row = self.session.execute(sa.select(*_distinct_columns()).where(*self.where)).one()
+        return tuple(_int(v) for v in row)
+
+    def people_by_month(self) -> list[Row]:
+        """(month, givers, receivers, requests filled, on time, with a need-by)."""
+        query = sa.select(F.month, *_distinct_columns()).where(*self.where).group_by(F.month)
+        return list(self.session.execute(query).all())
+
+    def median_total(self) -> float | None:
+        """Median days from request posted to receipt."""
+        return self._medians(None).get("")
+
+    def medians_by_month(self) -> dict[str, float]:
+        """Median days of each month."""
+        return self._medians(F.month)
+
+    def _medians(self, partition: Any) -> dict[str, float]:
+        """The middle one or two hours-to-receipt of each partition (window functions)."""
+        columns = [partition.label("key")] if partition is not None else []
+        ranked = (
+            sa.select(
+                *columns,
+                F.hours_to_receipt.label("hours"),
+                sa.func.row_number()
+                .over(partition_by=partition, order_by=F.hours_to_receipt)
+                .label("rank"),
+                sa.func.count().over(partition_by=partition).label("n"),
+            )
+            .where(*self.where)
+            .subquery()
+        )
+        middle = ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        if partition is None:
+            hours = self.session.scalar(sa.select(sa.func.avg(ranked.c.hours)).where(middle))
+            return {} if hours is None else {"": round(float(hours) / 24, 1)}
+        query = sa.select(ranked.c.key, sa.func.avg(ranked.c.hours)).where(middle)
+        rows = self.session.execute(query.group_by(ranked.c.key)).all()
+        return {str(k): round(float(h) / 24, 1) for k, h in rows if h is not None}
+
+    def side_totals(self, side: str, by: str) -> list[Row]:
+        """(borough or organization, transfers, units, hours) of one side."""
+        org, borough = SIDES[side]
+        column = borough if by == "borough" else org
+        units = sa.func.sum(sa.case((F.kind == Kind.SUPPLY, F.quantity), else_=0))
+        hours = sa.func.sum(sa.case((F.kind == Kind.STAFFING, F.quantity), else_=0))
+        query = sa.select(column, sa.func.count(), units, hours).where(*self.where)
+        return list(self.session.execute(query.group_by(column)).all())
+
+
+def _edge_days(scope: Scope, first: str, last: str) -> sa.ColumnElement[bool]:
+    """The period's days before its first whole month and after its last (two index ranges)."""
+    ranges = []
+    if scope.start is not None:
+        ranges.append(sa.and_(F.received_on >= scope.start, F.received_on < _first_day(first)))
+    if scope.end is not None:
+        after = _first_day(_next_month(last))
+        ranges.append(sa.and_(F.received_on >= after, F.received_on <= scope.end))
+    return sa.or_(sa.false(), *ranges)
+
+
+def _first_day(month: str) -> date:
+    """The first day of a "YYYY-MM" month."""
+    return date(int(month[:4]), int(month[5:7]), 1)
+
+
+def _next_month(month: str) -> str:
+    """The month after a "YYYY-MM" month."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+Condition = tuple[str, str, Any]  # (column, operator, value)
+
+
+def _middle_hours(session: Session, where: list[Condition], count: int, index: str) -> list[int]:
+    """The middle one or two hours-to-receipt of the `count` facts matching `where`, read in
+    order from `index`: in SQLite by name (its planner, with no statistics, prefers the
+    period's index and a sort); PostgreSQL chooses for itself."""
+    offset, limit = (count - 1) // 2, 2 - count % 2
+    if session.get_bind().dialect.name == "sqlite":
+        conditions = " AND ".join(
+            f"{column} {op} :{column}_{n}" for n, (column, op, _) in enumerate(where)
+        )
+        sql = sa.text(
+            # only our own column and index names are formatted in; the values are bound
+            f"SELECT hours_to_receipt FROM impact_facts INDEXED BY {index} "  # noqa: S608  # nosec B608
+            f"WHERE {conditions or '1 = 1'} ORDER BY hours_to_receipt LIMIT :limit OFFSET :offset"
+        ).bindparams(
+            *(sa.bindparam(f"{column}_{n}", value, type_=F.__table__.c[column].type)
+              for n, (column, _, value) in enumerate(where)),
+            limit=limit, offset=offset,
+        )  # fmt: skip
+        return list(session.scalars(sql))
+    operators = {">=": operator.ge, "<=": operator.le, "=": operator.eq}
+    clauses = [operators[op](F.__table__.c[column], value) for column, op, value in where]
+    query = sa.select(F.hours_to_receipt).where(*clauses).order_by(F.hours_to_receipt)
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+class RollupSource:
+    """A scope of days: whole months from the rollups, the part-months from the facts."""
+
+    def __init__(self, session: Session, scope: Scope, months: tuple[str, str]) -> None:
+        self.session, self.scope = session, scope
+        self.first, self.last = months
+        self.edges = FactsSource(session, [_edge_days(scope, self.first, self.last)])
+
+    def _whole(self, column: Any) -> sa.ColumnElement[bool]:
+        """A rollup's months within the whole months of the period."""
+        return column.between(self.first, self.last)
+
+    def month_category_rows(self, organization_id: int | None) -> list[Row]:
+        """As FactsSource (no organization: a scope of days only)."""
+        query = sa.select(
+            M.month, M.category_id, sa.func.sum(M.transfers), sa.func.sum(M.quantity),
+            sa.func.sum(M.short_dated), sa.literal(0),
+        ).where(self._whole(M.month)).group_by(M.month, M.category_id)  # fmt: skip
+        return [*self.session.execute(query).all(), *self.edges.month_category_rows(None)]
+
+    def people_total(self) -> Row:
+        """Distinct organizations and requests of the rollups' months and the facts' days."""
+        edges = self.edges.where
+        orgs = sa.union_all(
+            sa.select(MO.side, MO.organization_id.label("org")).where(self._whole(MO.month)),
+            sa.select(sa.literal("gave"), F.giver_id).where(*edges),
+            sa.select(sa.literal("received"), F.receiver_id).where(*edges),
+        ).subquery()
+        givers, receivers = self.session.execute(sa.select(
+            sa.func.count(sa.distinct(sa.case((orgs.c.side == "gave", orgs.c.org)))),
+            sa.func.count(sa.distinct(sa.case((orgs.c.side == "received", orgs.c.org)))),
+        )).one()  # fmt: skip
+        requests = sa.union_all(
+            sa.select(R.request_id.label("request"), R.on_time.label("on_time"),
+                      R.has_need_by.label("need_by")).where(self._whole(R.month)),
+            sa.select(F.request_id, F.on_time, F.need_by.is_not(None)).where(*edges),
+        ).subquery()  # fmt: skip
+        filled, on_time, with_need_by = self.session.execute(sa.select(
+            sa.func.count(sa.distinct(requests.c.request)),
+            sa.func.count(sa.distinct(sa.case((requests.c.on_time.is_(True), requests.c.request)))),
+            sa.func.count(sa.distinct(sa.case((requests.c.need_by.is_(True), requests.c.request)))),
+        )).one()  # fmt: skip
+        return tuple(_int(v) for v in (givers, receivers, filled, on_time, with_need_by))
+
+    def people_by_month(self) -> list[Row]:
+        """Each rollup row is one organization's side, or one request, of a month."""
+        orgs = sa.select(
+            MO.month, sa.func.sum(sa.case((MO.side == "gave", 1), else_=0)),
+            sa.func.sum(sa.case((MO.side == "received", 1), else_=0)),
+        ).where(self._whole(MO.month)).group_by(MO.month)  # fmt: skip
+        requests = sa.select(
+            R.month, sa.func.count(), sa.func.sum(sa.case((R.on_time.is_(True), 1), else_=0)),
+            sa.func.sum(sa.case((R.has_need_by.is_(True), 1), else_=0)),
+        ).where(self._whole(R.month)).group_by(R.month)  # fmt: skip
+        people = {m: [m, _int(g), _int(r), 0, 0, 0] for m, g, r in self.session.execute(orgs)}
+        for month, filled, on_time, need_by in self.session.execute(requests):
+            people.setdefault(month, [month, 0, 0, 0, 0, 0])[3:] = [
+                _int(filled),
+                _int(on_time),
+                _int(need_by),
+            ]
+        return [tuple(row) for row in people.values()] + self.edges.people_by_month()
+
+    def _counts(self) -> dict[str, int]:
+        """Transfers of each whole month."""
+        query = sa.select(M.month, sa.func.sum(M.transfers)).where(self._whole(M.month))
+        return {m: _int(n) for m, n in self.session.execute(query.group_by(M.month))}
+
+    def _middle(self, where: list[Condition], count: int, index: str) -> float | None:
+        """The median of `count` receipts, reading only up to the middle ones in `index`."""
+        if count == 0:
+            return None
+        return _middle_days(_middle_hours(self.session, where, count, index))
+
+    def median_total(self) -> float | None:
+        """Median days of the period."""
+        edge_count = self.session.scalar(sa.select(sa.func.count()).where(*self.edges.where))
+        count = sum(self._counts().values()) + _int(edge_count)
+        period: list[Condition] = []
+        if self.scope.start is not None:
+            period.append(("received_on", ">=", self.scope.start))
+        if self.scope.end is not None:
+            period.append(("received_on", "<=", self.scope.end))
+        return self._middle(period, count, "ix_impact_facts_hours")
+
+    def medians_by_month(self) -> dict[str, float]:
+        """Median days of each month: whole months read by index, part-months ranked."""
+        medians = {}
+        for month, count in self._counts().items():
+            value = self._middle([("month", "=", month)], count, "ix_impact_facts_month_hours")
+            if value is not None:
+                medians[month] = value
+        return {**medians, **self.edges.medians_by_month()}
+
+    def side_totals(self, side: str, by: str) -> list[Row]:
+        """As FactsSource, summing the rollups' months and the facts' days."""
+        column: Any
+        if by == "borough":
+            column = M.giver_borough if side == "gave" else M.receiver_borough
+            units = sa.func.sum(sa.case((M.kind == Kind.SUPPLY, M.quantity), else_=0))
+            hours = sa.func.sum(sa.case((M.kind == Kind.STAFFING, M.quantity), else_=0))
+            query = sa.select(column, sa.func.sum(M.transfers), units, hours).where(
+                self._whole(M.month)
+            )
+        else:
+            column = MO.organization_id
+            query = sa.select(
+                column, sa.func.sum(MO.transfers), sa.func.sum(MO.units), sa.func.sum(MO.hours)
+            ).where(self._whole(MO.month), MO.side == side)
+        rows = self.session.execute(query.group_by(column)).all()
+        return [*rows, *self.edges.side_totals(side, by)]
