@@ -10,8 +10,12 @@ AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 PYTEST_WORKERS ?= 2
 TRANSLATIONS := coalition/translations
 POT := $(TRANSLATIONS)/messages.pot
+# htmx for the live parts of pages, from the npm registry's tarball (never a CDN), checked
+HTMX_VERSION := 2.0.11
+HTMX_SHA256 := d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
+HTMX := coalition/static/vendor/htmx.min.js
 
-.PHONY: run test test-sqlite test-postgres install lint security-audit format bench chromium pango migrate demo worker clean translations
+.PHONY: htmx run test test-sqlite test-postgres install lint security-audit format bench chromium pango migrate demo worker clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +26,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(HTMX)
+
+## htmx: coalition/static/vendor/htmx.min.js from the htmx.org npm package (npm pack checks its integrity)
+htmx: $(HTMX)
+
+$(HTMX):
+	@mkdir -p $(@D)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		(cd "$$tmp" && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && \
+		 tar -xzf htmx.org-$(HTMX_VERSION).tgz package/dist/htmx.min.js package/LICENSE) && \
+		echo "$(HTMX_SHA256)  $$tmp/package/dist/htmx.min.js" | sha256sum -c --quiet - && \
+		cp "$$tmp/package/LICENSE" $(@D)/htmx.LICENSE && cp "$$tmp/package/dist/htmx.min.js" $@
 
 migrate: install
 	$(FLASK) db upgrade
@@ -94,6 +109,7 @@ bench: install
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/digests.py
 	$(BIN)/python bench/impact.py
+	$(BIN)/python bench/suggestions.py
 
 ## translations: extract every marked message, merge it into each language's .po, compile the .mo
 translations: install

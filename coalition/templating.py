@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import url_for
 from flask_babel import format_timedelta, get_timezone, gettext
 from flask_login import current_user
+from markupsafe import Markup
 
 from coalition import story
 from coalition.i18n import LANGUAGES, N_, current_locale
@@ -145,7 +147,26 @@ def distance_text(distance_km: float, listing: Any) -> str:
     return distance_phrase(distance_km).removesuffix(" away")
 
 
+# htmx (coalition/static/vendor, from the npm package by `make htmx`) under the page's CSP:
+# no inline indicator styles, no eval, and 422 answers are swapped in (they carry messages).
+HTMX_CONFIG = (
+    '{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,'
+    '"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},'
+    '{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}'
+)
+
+
+def htmx_script() -> Markup:
+    """The tags that load htmx on pages with live parts (they work without it too)."""
+    src = url_for("static", filename="vendor/htmx.min.js")
+    return Markup(
+        f"<meta name=\"htmx-config\" content='{HTMX_CONFIG}'>\n"
+        f'  <script src="{src}" defer></script>'
+    )  # nosec B704 - constant config and a URL built by url_for
+
+
 TEMPLATE_GLOBALS: dict[str, Any] = {
+    "htmx_script": htmx_script,
     "nav_items": nav_items,
     "current_locale": current_locale,
     "languages": LANGUAGES,

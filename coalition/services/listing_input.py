@@ -159,6 +159,12 @@ class RequestCreateSchema(_CreateMixin, ListingInputSchema):
     quantity = _quantity_field(required=True)
 
 
+class SuggestionSchema(ListingInputSchema):
+    """A listing being written, for live suggestions: a category, the rest as far as given."""
+
+    category = _category_field(required=True)
+
+
 class _NoNullSite:
     """A change cannot clear a listing's site or distance (the columns are NOT NULL)."""
 

@@ -29,8 +29,16 @@
     });
   }
 
+  function showScriptedParts() {
+    // live parts (htmx) stay hidden where scripts do not run; the pages work without them
+    document.querySelectorAll("[data-needs-script]").forEach(function (part) {
+      part.hidden = false;
+    });
+  }
+
   setUpMenu();
   setUpConfirmations();
+  showScriptedParts();
 })();
 
 // Listing form: show only the fields of the chosen category's kind; warn about an expired lot.

@@ -62,6 +62,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("listings.mine", "GET"): "signed_in",
     ("listings.create", "GET"): "signed_in",
     ("listings.create", "POST"): "signed_in",
+    ("listings.suggestions", "POST"): "signed_in",
     ("listings.edit", "GET"): "own_org",
     ("listings.edit", "POST"): "own_org",
     ("listings.withdraw", "POST"): "own_org",
