@@ -25,7 +25,7 @@ from coalition.matching.model import Listing as EngineListing
 from coalition.models.catalog import Category, Kind
 from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing, Urgency, Visibility
 from coalition.models.organizations import Organization
-from coalition.services.discretion import Viewer, distance_phrase, rounded_km
+from coalition.services.discretion import Viewer, distance_phrase, rounded_km, sees_name
 from coalition.sessions import Session
 
 SHOWN = 3
@@ -146,15 +146,10 @@ def _candidate(
         urgency=None if offers else (row.urgency or Urgency.NORMAL.value),
         expires_on=row.expires_on if offers else None,
         need_by=None if offers else row.need_by,
-        name=org.name if exact or _shows_name(org) else None,
+        name=org.name if sees_name(org, viewer) else None,
         listing_id=row.id if exact else None,
         distance=_exact_distance(distance) if exact else distance_phrase(distance),
     )
-
-
-def _shows_name(org: Organization) -> bool:
-    """Whether the organization chose to show its name before approval."""
-    return False
 
 
 def _exact_distance(distance: float) -> str:

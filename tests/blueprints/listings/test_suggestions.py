@@ -52,6 +52,15 @@ def test_a_member_sees_the_best_requests_nearby_without_names(login):
         assert secret not in html
 
 
+def test_an_organization_that_shows_its_name_is_named(login):
+    member = needy_neighbours()
+    open_org = OrganizationFactory(name="Open Door Program", show_name=True)
+    RequestFactory(organization=open_org, quantity=5)
+    html = login(member).post(URL, data=offer_form()).get_data(as_text=True)
+    assert "Open Door Program, Brooklyn" in html
+    assert "Secret Clinic" not in html and "Hidden Outreach" not in html
+
+
 def test_the_quantity_limits_what_the_proposal_would_move(login):
     member = needy_neighbours()
     html = login(member).post(URL, data=offer_form(quantity="50")).get_data(as_text=True)
