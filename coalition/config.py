@@ -163,6 +163,7 @@ class Settings:
     reconcile_interval: float = 300.0
     reconcile_age: float = 600.0
     expiry_interval: float = 3600.0
+    forecast_interval: float = 3600.0
     metrics_token: str = ""
     worker_metrics_port: int = 0
 

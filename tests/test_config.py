@@ -136,3 +136,14 @@ def test_changing_the_app_config_later_rebuilds_the_settings(app, monkeypatch):
     assert current_settings().events_sweep_limit == 18
     monkeypatch.undo()
     assert current_settings() == before
+
+
+def test_a_job_interval_is_its_setting_else_the_config_else_its_default():
+    from worker.jobs import JOBS, Job
+
+    sweep = next(job for job in JOBS if job.name == "outbox-sweep")
+    assert sweep.interval({}) == 60.0
+    assert sweep.interval({"EVENTS_SWEEP_INTERVAL": 5}) == 5.0
+    other = Job("other", "OTHER_INTERVAL", lambda ctx: None, 42.0)
+    assert other.interval({}) == 42.0
+    assert other.interval({"OTHER_INTERVAL": "7"}) == 7.0

@@ -60,7 +60,9 @@ class Job:
     def interval(self, config: Mapping[str, Any]) -> float:
         """Seconds between two runs: the setting `interval_key` names, else the job's default."""
         value = getattr(settings_of(config), self.interval_key.lower(), None)
-        return self.default_interval if value is None else float(value)
+        if value is None:  # a key that is no setting (yet): the config's value, else the default
+            value = config.get(self.interval_key, self.default_interval)
+        return float(value)
 
 
 def outbox_sweep(ctx: JobContext) -> Any:
@@ -176,5 +178,5 @@ JOBS: tuple[Job, ...] = (
     Job("expire-match-holds", "MATCH_HOLD_INTERVAL", expire_match_holds),
     Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_notifications),
     Job("digests", "DIGEST_INTERVAL", send_due_digests),
-    Job("forecast-stock", "FORECAST_INTERVAL", forecast_stock, 3600.0),
+    Job("forecast-stock", "FORECAST_INTERVAL", forecast_stock),
 )
