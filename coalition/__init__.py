@@ -13,8 +13,10 @@ if TYPE_CHECKING:  # the factory imports Flask lazily so `coalition.matching` st
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application; `config` overrides what the environment says."""
     from coalition.config import STATIC_DEFAULTS, CoalitionFlask, load_config, settings_of
+    from coalition.json_provider import use_orjson
 
     app = CoalitionFlask(__name__, instance_relative_config=True)
+    use_orjson(app)
     app.config.update(STATIC_DEFAULTS)
     app.config.update(load_config(Path(app.instance_path)))
     app.config.update(config or {})

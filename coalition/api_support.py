@@ -65,9 +65,36 @@ def paginated(blp: Blueprint) -> Callable[[F], F]:
     return cast(Callable[[F], F], blp.paginate(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE))
 
 
+def commit_for_response() -> None:
+    """Commit, keeping what was just written loaded: the response dumps it without reading
+    the rows back (a plain commit expires every object, and the dump would reload them)."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def page_of(query: sa.Select[Any], pagination: PaginationParameters) -> list[Any]:
-    """One page of the query's rows, telling the pagination how many there are in all."""
-    counted = query.order_by(None).subquery()
-    pagination.item_count = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
-    page = query.offset(pagination.first_item).limit(pagination.page_size)
-    return list(db.session.scalars(page))
+    """One page of the query's entities (see `page_rows`)."""
+    return [row[0] for row in page_rows(query, pagination)]
+
+
+def page_rows(query: sa.Select[Any], pagination: PaginationParameters) -> list[sa.Row[Any]]:
+    """One page of the query's rows, telling the pagination how many there are in all.
+
+    One query: the total rides along as an uncorrelated scalar subquery (evaluated once, over
+    narrow rows) as the last column of every row. Only a page past the end (no rows to carry
+    it) asks for the count separately.
+    """
+    counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    page = (
+        query.add_columns(counted.scalar_subquery().label("total"))
+        .offset(pagination.first_item)
+        .limit(pagination.page_size)
+    )
+    rows = list(db.session.execute(page).all())
+    pagination.item_count = rows[0][-1] if rows else db.session.scalar(counted)
+    return rows

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import Request, abort, g, request
 from flask_login import AnonymousUserMixin, current_user
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from coalition.extensions import db, login_manager
 from coalition.models.base import utcnow
@@ -18,6 +23,9 @@ from coalition.models.users import ApiToken, User
 from coalition.security import hash_api_token
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# A token's last use is recorded at most this often: a read never writes on every request.
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass
@@ -112,15 +120,52 @@ def _lookup_bearer(header: str) -> Any:
     if not header.startswith("Bearer "):
         return None
     token = db.session.scalar(
-        sa.select(ApiToken).where(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.organization), joinedload(ApiToken.user))
+        .where(
             ApiToken.token_hash == hash_api_token(header[7:].strip()),
             ApiToken.revoked_at.is_(None),
         )
     )
     if token is None:
         return None
-    token.last_used_at = utcnow()
+    note_token_use(token)
     return _principal_for(token)
+
+
+def note_token_use(token: ApiToken) -> None:
+    """Record the token's use when the last record is older than TOKEN_USE_RESOLUTION.
+
+    In a short transaction of its own, so the request's (a read's) stays read-only; a busy
+    database skips the record rather than delay the request (the next use records it).
+    """
+    now = utcnow()
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_USE_RESOLUTION:
+        return
+    stale = sa.or_(
+        ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_RESOLUTION
+    )
+    try:
+        with db.engine.begin() as conn, _short_sqlite_wait(conn):
+            conn.execute(
+                sa.update(ApiToken).where(ApiToken.id == token.id, stale).values(last_used_at=now)
+            )
+    except OperationalError:
+        return
+    set_committed_value(token, "last_used_at", now)
+
+
+@contextmanager
+def _short_sqlite_wait(conn: sa.Connection) -> Iterator[None]:
+    """On SQLite, wait at most a quarter second for the write lock (then skip the record)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA busy_timeout=250")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("PRAGMA busy_timeout=10000")
 
 
 def _principal_for(token: ApiToken) -> Any:

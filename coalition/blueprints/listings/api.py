@@ -9,8 +9,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from coalition.api_support import api_login_required, document_errors, page_of, paginated
+from coalition.api_support import (
+    api_login_required,
+    commit_for_response,
+    document_errors,
+    page_rows,
+    paginated,
+)
 from coalition.auth import actor
+from coalition.blueprints.listings.rows import listing_view, row_columns
 from coalition.blueprints.listings.schemas import OUTPUT_SCHEMAS, QUERY_SCHEMAS
 from coalition.extensions import db
 from coalition.models.listings import Direction, Listing
@@ -40,8 +47,8 @@ def _find(listing_id: int, direction: Direction) -> Listing:
 
 def _list(
     direction: Direction, args: dict[str, Any], pagination: PaginationParameters
-) -> list[Listing]:
-    """One page of the visible listings matching the filters."""
+) -> list[Any]:
+    """One page of the visible listings matching the filters, as rows the schemas dump."""
     filters = service.ListingFilters(
         direction=direction.value,
         kind=args.get("kind"),
@@ -50,7 +57,8 @@ def _list(
         org=args.get("org"),
         statuses=[args["status"]] if args.get("status") else [],
     )
-    return page_of(service.filtered_query(actor(), filters), pagination)
+    query = row_columns(service.filtered_query(actor(), filters))
+    return [listing_view(row) for row in page_rows(query, pagination)]
 
 
 def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
@@ -76,7 +84,7 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
         def post(self, data: dict[str, Any]) -> Any:
             """Post a new listing for your organization (coordinators name `org`)."""
             listing = service.post_listing(db.session, actor(), direction, data)
-            db.session.commit()
+            commit_for_response()
             return listing
 
     Collection.__name__ = f"{noun.capitalize()}s"
@@ -99,7 +107,7 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
             """Change some fields; the quantity cannot drop below what is reserved."""
             listing = _find(listing_id, direction)
             service.update_listing(db.session, actor(), listing, data)
-            db.session.commit()
+            commit_for_response()
             return listing
 
         @blp.response(200, out_schema)
@@ -108,7 +116,7 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
             """Withdraw the listing; it stays in the history with status `withdrawn`."""
             listing = _find(listing_id, direction)
             service.withdraw_listing(db.session, actor(), listing)
-            db.session.commit()
+            commit_for_response()
             return listing
 
     Item.__name__ = noun.capitalize()

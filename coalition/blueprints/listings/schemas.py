@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, post_dump
 
 from coalition.auth import actor
+from coalition.fast_dump import FastDumpSchema
 from coalition.models.catalog import Kind
 from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
 from coalition.schema_fields import enum_field
@@ -45,7 +46,7 @@ KIND_ONLY = {
 }
 
 
-class ListingSchema(Schema):
+class ListingSchema(FastDumpSchema):
     """A listing as the API returns it; fields of the other kind are left out."""
 
     id = fields.Integer(required=True)
@@ -89,11 +90,17 @@ class ListingSchema(Schema):
         other = KIND_ONLY[Kind.STAFFING.value if data["kind"] == "supply" else "supply"]
         return {k: v for k, v in data.items() if k not in other}
 
-    @post_dump(pass_original=True)
-    def _discreet(self, data: dict[str, Any], listing: Any, **kwargs: Any) -> dict[str, Any]:
+    @post_dump(pass_collection=True, pass_original=True)
+    def _discreet(self, data: Any, original: Any, many: bool, **kwargs: Any) -> Any:
         """Other organizations get no name (unless it is shown), a coarse site and only what is
         available."""
-        return discreet_listing(data, listing.organization, Viewer.of(actor()))
+        viewer = Viewer.of(actor())  # once per dump, not once per row
+        if not many:
+            return discreet_listing(data, original.organization, viewer)
+        return [
+            discreet_listing(row, listing.organization, viewer)
+            for row, listing in zip(data, original, strict=True)
+        ]
 
 
 class OfferSchema(ListingSchema):
