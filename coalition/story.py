@@ -23,6 +23,7 @@ NEED = {
 }
 TOO_FAR = re.compile(r"too far \((?P<km>[\d.]+) km > (?P<limit>[\d.]+) km\)")
 MISSING = re.compile(r"missing credentials? (?P<names>.+)")
+NOT_ELIGIBLE = re.compile(r"not eligible: no (?P<what>.+) on file")
 
 
 def distance_words(km: float | None, remote: bool = False) -> str:
@@ -58,6 +59,8 @@ def passed_over_reason(alternative: dict[str, Any]) -> str:
         return gettext("one was %(km)s km away, too far", km=round(float(found["km"])))
     if found := MISSING.fullmatch(reason):
         return gettext("one lacks the credential %(names)s", names=found["names"])
+    if found := NOT_ELIGIBLE.fullmatch(reason):
+        return gettext("one is not eligible: no %(what)s on file", what=gettext(found["what"]))
     fixed = {
         "already expired": lambda: gettext("one has already expired"),
         "expires before need-by": lambda: gettext("one expires before the need-by date"),

@@ -30,7 +30,7 @@ from coalition.models.listings import ACTIVE_STATUSES, Listing
 from coalition.notify import delivery
 from coalition.notify.digest.run import DigestRun, RunReport
 from coalition.notify.smtp import Mailer
-from coalition.services import forecast, listings
+from coalition.services import credentials, forecast, listings
 from coalition.services.match_lifecycle import expire_holds
 from coalition.services.proposals import run_resolve
 
@@ -170,6 +170,11 @@ def forecast_stock(ctx: JobContext) -> int:
     return forecast.refresh_all(ctx.session, ctx.now)
 
 
+def credential_reminders(ctx: JobContext) -> dict[str, int]:
+    """Remind organizations 30 days before a credential expires; announce expiry (once each)."""
+    return credentials.send_reminders(ctx.session, ctx.now.date(), ctx.now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("outbox-sweep", "EVENTS_SWEEP_INTERVAL", outbox_sweep),
     Job("reconcile-listings", "RECONCILE_INTERVAL", reconcile_listings),
@@ -179,4 +184,5 @@ JOBS: tuple[Job, ...] = (
     Job("deliver-notifications", "NOTIFY_INTERVAL", deliver_notifications),
     Job("digests", "DIGEST_INTERVAL", send_due_digests),
     Job("forecast-stock", "FORECAST_INTERVAL", forecast_stock),
+    Job("credential-reminders", "CREDENTIAL_REMINDER_INTERVAL", credential_reminders, 3600.0),
 )

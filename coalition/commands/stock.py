@@ -9,7 +9,7 @@ import click
 
 from coalition.commands.listings import _org, _report, _System
 from coalition.extensions import db
-from coalition.services import inventory
+from coalition.services import catalog, credentials, inventory
 from coalition.services.errors import ServiceError
 from coalition.services.inventory_csv import ImportFailed, check_rows, read_rows, record_rows
 
@@ -51,3 +51,21 @@ def show_command(org_slug: str) -> None:
         for lot in level.lot_rows():
             expiry = lot["expires_on"] or "-"
             click.echo(f"  {lot['lot'] or '-'}\t{expiry}\t{lot['quantity']}")
+
+
+@stock_cli.command("require")
+@click.argument("category_slug")
+@click.argument("kind")
+def require_command(category_slug: str, kind: str) -> None:
+    """Make receivers of CATEGORY hold a credential KIND (`none` to lift it)."""
+    category = catalog.category_by_slug(db.session, category_slug)
+    if category is None:
+        raise click.ClickException(f"no category with slug {category_slug}")
+    try:
+        credentials.require(db.session, category, "" if kind == "none" else kind)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    needed = category.requires_credential or "no credential"
+    click.echo(f"{category.slug}: receivers need {needed}.")

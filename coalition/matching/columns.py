@@ -96,6 +96,7 @@ class Columns:
     need_by: IntArray
     weight: FloatArray
     accepts_expired: BoolArray
+    blocked: BoolArray  # requests whose organization may not receive the category
 
     def __len__(self) -> int:
         return len(self.lat)
@@ -144,6 +145,7 @@ def columns_of(listings: Sequence[Listing], names: Names) -> Columns:
         ),
         weight=np.array([URGENCY_WEIGHTS[r.urgency] if r else 0 for r in requests], np.float64),
         accepts_expired=np.array([bool(r and r.accepts_expired) for r in requests], np.bool_),
+        blocked=np.array([bool(r and r.ineligible) for r in requests], np.bool_),
     )
 
 
@@ -301,6 +303,7 @@ def eligible(offers: Columns, requests: Columns, pairs: Pairs, today: date) -> B
     return (
         within_reach(offers, requests, pairs)
         & different_orgs(offers, requests, pairs)
+        & ~requests.blocked[pairs.request]
         & fresh_enough(offers, requests, pairs, today)
         & staff_qualified(offers, requests, pairs)
     )

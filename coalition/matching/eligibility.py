@@ -56,6 +56,8 @@ def ineligibility_reason(
         return "different category"
     if offer.org == request.org:
         return "same organization"
+    if request.ineligible:
+        return request.ineligible
     if not is_remote_pair(offer, request):
         reason = _distance_reason(offer, request, distance)
         if reason is not None:

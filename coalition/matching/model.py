@@ -56,6 +56,9 @@ class Request(Listing):
     urgency: str
     need_by: date | None = None
     accepts_expired: bool = False
+    # why the requesting organization may not receive this category ("" when it may), e.g.
+    # "not eligible: no standing order on file"; such a request is never paired
+    ineligible: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +149,18 @@ def parse_request(raw: Mapping[str, Any], label: str = "request") -> Request:
     urgency = _required(raw, "urgency", lid)
     if urgency not in URGENCY_WEIGHTS:
         raise ProblemError(lid, "urgency", f"must be one of {', '.join(URGENCY_WEIGHTS)}")
+    ineligible = str(raw.get("ineligible") or "")
     if common["kind"] != "supply":
-        return Request(**common, urgency=urgency)
+        return Request(**common, urgency=urgency, ineligible=ineligible)
     need_by = _date_value(raw.get("need_by"), lid, "need_by", nullable=True)
     accepts_expired = _flag(raw, "accepts_expired", lid)
-    return Request(**common, urgency=urgency, need_by=need_by, accepts_expired=accepts_expired)
+    return Request(
+        **common,
+        urgency=urgency,
+        need_by=need_by,
+        accepts_expired=accepts_expired,
+        ineligible=ineligible,
+    )
 
 
 def _parse_side(

@@ -2,6 +2,7 @@
 
 from coalition.models.audit import AuditEntry
 from coalition.models.catalog import Category, Kind
+from coalition.models.credentials import Credential
 from coalition.models.digests import DigestSend, DigestSubscription
 from coalition.models.events import (
     DeadLetter,
@@ -53,6 +54,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Category",
+    "Credential",
     "CoalitionRole",
     "Direction",
     "DeadLetter",

@@ -35,6 +35,8 @@ class Category(Model):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     # what one unit (or one hour) is worth, in cents, for the impact figures' estimated value
     unit_cost_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # a credential kind receivers must hold (verified, unexpired) to be proposed this category
+    requires_credential: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     def label(self, discreet: bool = False) -> str:
         """The plain label, or the neutral one for discreet wording."""

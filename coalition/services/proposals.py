@@ -35,7 +35,7 @@ from coalition.models.base import utcnow
 from coalition.models.catalog import Kind
 from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing, ListingStatus
 from coalition.models.matches import OPEN_STATES, Match, MatchSource, MatchState, ResolveRun
-from coalition.services import stock
+from coalition.services import credentials, stock
 from coalition.services.listings import listing_to_problem_dict
 from coalition.services.match_lifecycle import close_for_listing
 from coalition.sessions import Session
@@ -55,11 +55,19 @@ def today_utc() -> date:
 # ------------------------------------------------------------------ rows → engine
 
 
-def to_engine(listing: Listing, quantity: int | None = None) -> Offer | Request:
-    """The pure engine's view of a listing, with `quantity` it can still give or take."""
+def to_engine(
+    listing: Listing, quantity: int | None = None, held: credentials.Holdings | None = None
+) -> Offer | Request:
+    """The pure engine's view of a listing, with `quantity` it can still give or take.
+
+    `held` are the credentials that count today: a request of a category whose receivers
+    need one its organization lacks is marked ineligible, and the engine never pairs it.
+    """
     raw = listing_to_problem_dict(listing)
     if quantity is not None:
         raw["quantity"] = quantity
+    if held is not None and not listing.is_offer:
+        raw["ineligible"] = credentials.ineligible_reason(listing, held)
     return parse_offer(raw) if listing.direction == Direction.OFFER else parse_request(raw)
 
 
@@ -123,13 +131,21 @@ def propose_for_listing(
         close_for_listing(session, listing, f"the listing was {listing.status.label}")
     if listing.status not in ACTIVE_STATUSES or listing.available <= 0:
         return []
-    index = OpenListings(to_engine(c) for c in counterparts(session, listing))
-    proposals = propose_for(to_engine(listing), index, today or today_utc())
+    today = today or today_utc()
+    found = counterparts(session, listing)
+    held = credentials.holdings(session, today, {listing.organization_id, *_org_ids(found)})
+    index = OpenListings(to_engine(c, held=held) for c in found)
+    proposals = propose_for(to_engine(listing, held=held), index, today)
     made = (
         _record(session, p.offer_id, p.request_id, p.quantity, p.value, p.explanation)
         for p in proposals
     )
     return [match for match in made if match is not None]
+
+
+def _org_ids(listings: Sequence[Listing]) -> set[int]:
+    """The organizations of the listings."""
+    return {listing.organization_id for listing in listings}
 
 
 def mark_seen(session: Session, listing: Listing) -> None:
@@ -152,7 +168,11 @@ def _record(
     explanation: dict[str, Any],
     source: MatchSource = MatchSource.GREEDY,
 ) -> Match | None:
-    """Reserve and record one proposal; None when the stock has gone meanwhile."""
+    """Reserve and record one proposal; None when the stock has gone meanwhile, or when the
+    receiver may not receive the category (a last check, whichever path proposed it)."""
+    request = session.get(Listing, int(request_id))
+    if request is None or not credentials.may_receive(session, request, today_utc()):
+        return None
     held = _reserve_up_to(session, int(offer_id), int(request_id), quantity)
     if held == 0:
         return None
@@ -242,7 +262,8 @@ def snapshot(session: Session, proposals: Sequence[Match], today: date) -> Probl
         .where(Listing.status.in_(RESOLVABLE))
     )
     rows = [r for r in session.scalars(query).unique() if r.available + freed.get(r.id, 0) > 0]
-    engine = [to_engine(r, r.available + freed.get(r.id, 0)) for r in rows]
+    held = credentials.holdings(session, today)
+    engine = [to_engine(r, r.available + freed.get(r.id, 0), held) for r in rows]
     return Problem(
         today=today,
         offers=tuple(x for x in engine if isinstance(x, Offer)),

@@ -30,7 +30,7 @@ from coalition.matching.geo import haversine_km
 from coalition.models.catalog import Kind
 from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization, OrgStatus
-from coalition.services import catalog
+from coalition.services import catalog, credentials
 from coalition.services import listings as service
 from coalition.services.discretion import Viewer
 from coalition.services.errors import ServiceError
@@ -248,7 +248,18 @@ def detail(listing_id: int) -> Any:
         history=service.revisions(db.session, listing) if editable else [],
         distance=distance,
         zone=_zone(listing.organization),
+        not_eligible=_not_eligible(listing) if editable else "",
     )
+
+
+def _not_eligible(listing: Listing) -> str:
+    """Why matching proposes nothing to this request: a credential its receivers need."""
+    if listing.is_offer or not listing.is_changeable:
+        return ""
+    kind = listing.category.requires_credential
+    if not kind or credentials.may_receive(db.session, listing, date.today()):
+        return ""
+    return gettext("Not eligible: no %(what)s on file.", what=gettext(credentials.KINDS[kind]))
 
 
 # ---------------------------------------------------------------- posting

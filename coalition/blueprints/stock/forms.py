@@ -20,3 +20,12 @@ class CountForm(FlaskForm):
     distributed = StringField(
         _l("Given out since the last count (optional)"), widget=NumberInput(min=0)
     )
+
+
+class CredentialForm(FlaskForm):
+    """A credential the organization holds: what, which document, until when."""
+
+    org = SelectField(_l("For organization"), choices=[], validate_choice=False)
+    kind = SelectField(_l("Credential"), choices=[], validate_choice=False)
+    document_ref = StringField(_l("Document number or name"))
+    expires_on = DateField(_l("Expires on"), validators=[Optional()])
