@@ -1,5 +1,6 @@
 """What the database benchmarks share: the project on the import path, the five boroughs the
-built coalitions spread over, bulk inserts that return ids, and a scratch PostgreSQL database.
+built coalitions spread over and their organizations, bulk inserts that return ids, and a
+scratch PostgreSQL database.
 
 Each benchmark runs as a script (`python bench/<name>.py`), so this folder is on the import
 path and `import common` finds this module; importing it puts the project there too.
@@ -28,12 +29,32 @@ BOROUGHS = [
 ]
 
 
+def organization_row(rng: Any, number: int) -> dict[str, Any]:
+    """An active syringe service program near the centre of a random borough (three draws of
+    `rng`; callers draw what they add afterwards, so seeded runs stay the same)."""
+    borough, lat, lon = rng.choice(BOROUGHS)
+    return {
+        "name": f"Harm Reduction Org {number}",
+        "slug": f"org-{number}",
+        "type": "syringe_service_program",
+        "borough": borough,
+        "lat": lat + rng.gauss(0, 0.04),
+        "lon": lon + rng.gauss(0, 0.04),
+        "status": "active",
+    }
+
+
 def insert(model: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Bulk insert; the new ids in order."""
     result = db.session.execute(
         sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows
     )
     return list(result.scalars())
+
+
+def database_url(postgres: bool, pg_url: str, folder: Path, name: str) -> str:
+    """The benchmark's database: a scratch PostgreSQL one named `name`, or SQLite in `folder`."""
+    return scratch_postgres_url(pg_url, name) if postgres else f"sqlite:///{folder / 'bench.db'}"
 
 
 def scratch_postgres_url(base: str, name: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from common import BOROUGHS, insert, scratch_postgres_url  # puts the project on the path
+from common import database_url, insert, organization_row  # puts the project on the path
 
 from coalition import create_app
 from coalition.extensions import db
@@ -117,20 +117,9 @@ def _organizations(rng: random.Random, n: int) -> list[dict[str, Any]]:
     """Organizations scattered around the boroughs."""
     rows = []
     for i in range(n):
-        borough, lat, lon = rng.choice(BOROUGHS)
-        rows.append(
-            dict(
-                name=f"Harm Reduction Org {i}",
-                slug=f"org-{i}",
-                type="syringe_service_program",
-                borough=borough,
-                lat=lat + rng.gauss(0, 0.04),
-                lon=lon + rng.gauss(0, 0.04),
-                timezone=rng.choice(ZONES),
-                status="active",
-                discreet_wording=rng.random() < 0.1,
-            )
-        )
+        row = organization_row(rng, i)
+        row.update(timezone=rng.choice(ZONES), discreet_wording=rng.random() < 0.1)
+        rows.append(row)
     for row, org_id in zip(rows, insert(Organization, rows), strict=True):
         row["id"] = org_id
     return rows
@@ -321,11 +310,11 @@ def baseline(app: Any, server: SmtpServer, count: int, size: int) -> float:
         return time.perf_counter() - started
 
 
-def make_app(database_url: str, smtp_port: int, folder: Path) -> Any:
+def make_app(url: str, smtp_port: int, folder: Path) -> Any:
     """The app on the benchmark's database and SMTP server."""
     return create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_DATABASE_URI": url,
             "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "SECRET_KEY": "bench",
             "BASE_URL": "https://coalition.example.org",
@@ -347,11 +336,7 @@ def main() -> None:
     server = SmtpServer()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        url = (
-            scratch_postgres_url(args.pg_url, "coalition_bench_digests")
-            if args.postgres
-            else f"sqlite:///{folder / 'bench.db'}"
-        )
+        url = database_url(args.postgres, args.pg_url, folder, "coalition_bench_digests")
         app = make_app(url, server.port, folder)
         now = datetime.now(UTC)
         with app.app_context():

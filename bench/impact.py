@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from common import BOROUGHS, insert, scratch_postgres_url  # puts the project on the path
+from common import BOROUGHS, database_url, insert  # puts the project on the path
 
 from coalition import create_app
 from coalition.extensions import db
@@ -208,11 +208,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="coalition-bench-impact-"))
-    url = (
-        scratch_postgres_url(args.pg_url, "coalition_bench_impact")
-        if args.postgres
-        else f"sqlite:///{folder / 'bench.db'}"
-    )
+    url = database_url(args.postgres, args.pg_url, folder, "coalition_bench_impact")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "BROKER_FOLDER": str(folder / "queue"), "EVENTS_NUDGE": False})  # fmt: skip
     today = date.today()

@@ -18,64 +18,36 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import sqlalchemy as sa
+from common import database_url, insert, organization_row  # puts the project on the path
 
-import sqlalchemy as sa  # noqa: E402
+from coalition import create_app
+from coalition.extensions import db
+from coalition.models.catalog import Category
+from coalition.models.listings import Direction, Listing
+from coalition.models.organizations import Organization
+from coalition.models.users import User
+from coalition.seeds import SEEDS
+from coalition.services.discretion import Viewer
+from coalition.services.suggestions import Draft, counterpart_query
 
-from coalition import create_app  # noqa: E402
-from coalition.extensions import db  # noqa: E402
-from coalition.models.catalog import Category  # noqa: E402
-from coalition.models.listings import Direction, Listing  # noqa: E402
-from coalition.models.organizations import Organization  # noqa: E402
-from coalition.models.users import User  # noqa: E402
-from coalition.seeds import SEEDS  # noqa: E402
-from coalition.services.discretion import Viewer  # noqa: E402
-from coalition.services.suggestions import Draft, counterpart_query  # noqa: E402
-
-BOROUGHS = [
-    ("Manhattan", 40.7831, -73.9712),
-    ("Brooklyn", 40.6782, -73.9442),
-    ("Queens", 40.7282, -73.7949),
-    ("Bronx", 40.8448, -73.8648),
-    ("Staten Island", 40.5795, -74.1502),
-]
 POPULAR = ("naloxone-nasal-4mg", "fentanyl-test-strips", "syringes-1ml-28g")
 GOAL_MS = 150.0
-
-
-def insert(model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk insert; the new ids in order."""
-    result = db.session.execute(
-        sa.insert(model).returning(model.id, sort_by_parameter_order=True), rows
-    )
-    return [row[0] for row in result]
 
 
 def build(rng: random.Random, listings: int) -> list[tuple[int, int]]:
     """Organizations, one member each, and the open listings; (user id, org id) pairs."""
     orgs = []
     for i in range(150):
-        borough, lat, lon = rng.choice(BOROUGHS)
-        orgs.append(
-            dict(
-                name=f"Harm Reduction Org {i}",
-                slug=f"org-{i}",
-                type="syringe_service_program",
-                borough=borough,
-                lat=lat + rng.gauss(0, 0.04),
-                lon=lon + rng.gauss(0, 0.04),
-                service_radius_km=rng.choice([10, 25, 30]),
-                status="active",
-            )
-        )
+        row = organization_row(rng, i)
+        row["service_radius_km"] = rng.choice([10, 25, 30])
+        orgs.append(row)
     for row, org_id in zip(orgs, insert(Organization, orgs), strict=True):
         row["id"] = org_id
     people = [
@@ -207,11 +179,11 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
-def make_app(database_url: str, folder: Path) -> Any:
+def make_app(url: str, folder: Path) -> Any:
     """The app on the benchmark's database, CSRF off (the test client sends no token)."""
     return create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench",
             "WTF_CSRF_ENABLED": False,
             "BROKER_FOLDER": str(folder / "queue"),
@@ -219,17 +191,6 @@ def make_app(database_url: str, folder: Path) -> Any:
             "RATELIMIT_ENABLED": False,
         }
     )
-
-
-def postgres_url(base: str) -> str:
-    """A fresh scratch database on the server of `base`."""
-    url = sa.engine.make_url(base)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text('DROP DATABASE IF EXISTS "coalition_bench_suggest" WITH (FORCE)'))
-        conn.execute(sa.text('CREATE DATABASE "coalition_bench_suggest"'))
-    admin.dispose()
-    return url.set(database="coalition_bench_suggest").render_as_string(hide_password=False)
 
 
 def main() -> None:
@@ -244,7 +205,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        url = postgres_url(args.pg_url) if args.postgres else f"sqlite:///{folder / 'bench.db'}"
+        url = database_url(args.postgres, args.pg_url, folder, "coalition_bench_suggest")
         app = make_app(url, folder)
         with app.app_context():
             db.create_all()
