@@ -36,6 +36,19 @@ def select_timezone() -> str:
     return getattr(organization, "timezone", None) or DEFAULT_TIMEZONE
 
 
+def timezones(first: str | None = None) -> list[str]:
+    """Every time zone name: `first`, then the Americas, then the rest, each sorted."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    ordered = [z for z in zones if z.startswith("America/")]
+    ordered += [z for z in zones if not z.startswith("America/")]
+    if first in ordered:
+        ordered.remove(first)
+        ordered.insert(0, first)
+    return ordered
+
+
 def compile_translations(root: Path = TRANSLATIONS) -> list[Path]:
     """Compile every messages.po whose messages.mo is missing or older; return what was built."""
     from babel.messages.mofile import write_mo

@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from coalition import story
-from coalition.i18n import LANGUAGES, N_, current_locale
+from coalition.i18n import LANGUAGES, N_, current_locale, timezones
 from coalition.labels import label, translated
 
 
@@ -167,6 +167,7 @@ def htmx_script() -> Markup:
 
 TEMPLATE_GLOBALS: dict[str, Any] = {
     "htmx_script": htmx_script,
+    "timezone_names": timezones,
     "nav_items": nav_items,
     "current_locale": current_locale,
     "languages": LANGUAGES,

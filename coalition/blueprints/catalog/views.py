@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -119,7 +120,7 @@ def create() -> Any:
             form.slug.errors = [*form.slug.errors, exc.message]
         else:
             db.session.commit()
-            flash(f"Category {form.slug.data} added.", "success")
+            flash(gettext("Category %(slug)s added.", slug=form.slug.data), "success")
             return redirect(url_for("catalog.index"))
     return _render(form, 422)
 
@@ -135,7 +136,7 @@ def update(category_id: int) -> Any:
         return _render(NewCategoryForm(formdata=None), 422)
     catalog.update_category(db.session, current_user, category, _values(form))
     db.session.commit()
-    flash(f"Category {category.slug} saved.", "success")
+    flash(gettext("Category %(slug)s saved.", slug=category.slug), "success")
     return redirect(url_for("catalog.index"))
 
 

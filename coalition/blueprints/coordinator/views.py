@@ -6,11 +6,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from coalition.auth import coordinator_required
 from coalition.blueprints.coordinator.forms import OrganizationForm
 from coalition.extensions import db
+from coalition.labels import label
 from coalition.models.audit import AuditEntry
 from coalition.models.organizations import Organization, OrgStatus, OrgType
 from coalition.models.users import OrgRole
@@ -63,7 +65,14 @@ def create_organization() -> Any:
             getattr(form, exc.field or "name").errors.append(exc.message)
         else:
             db.session.commit()
-            flash(f"{form.name.data} added; invitation sent to {form.admin_email.data}.", "success")
+            flash(
+                gettext(
+                    "%(organization)s added; invitation sent to %(email)s.",
+                    organization=form.name.data,
+                    email=form.admin_email.data,
+                ),
+                "success",
+            )
             return redirect(url_for("coordinator.organizations"))
     orgs = db.session.scalars(sa.select(Organization).order_by(Organization.name)).all()
     return render_template(
@@ -99,7 +108,12 @@ def set_status(org_id: int, action: str) -> Any:
     org = db.get_or_404(Organization, org_id)
     accounts.set_organization_status(db.session, current_user, org, STATUS_ACTIONS[action])
     db.session.commit()
-    flash(f"{org.name} is now {org.status.value}.", "success")
+    flash(
+        gettext(
+            "%(organization)s is now %(status)s.", organization=org.name, status=label(org.status)
+        ),
+        "success",
+    )
     return redirect(request.referrer or url_for("coordinator.organizations"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,68 +12,68 @@ from wtforms import (
     FloatField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from coalition.blueprints.organizations.forms import timezone_choices
+from coalition.blueprints.forms import MultiCheckboxField, TimezoneField
+from coalition.labels import translated
 from coalition.models.catalog import Category, Kind
 from coalition.models.digests import DigestFrequency, DigestScope
 from coalition.models.organizations import Organization
-from coalition.services.digests import WEEKDAYS
 
+WEEKDAY_LABELS = [
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+]
 FREQUENCY_CHOICES = [
-    SelectChoice(DigestFrequency.DAILY.value, "Every day"),
-    SelectChoice(DigestFrequency.WEEKLY.value, "Once a week"),
+    SelectChoice(DigestFrequency.DAILY.value, _l("Every day")),
+    SelectChoice(DigestFrequency.WEEKLY.value, _l("Once a week")),
 ]
 SCOPE_CHOICES = [
-    SelectChoice(DigestScope.COALITION.value, "The whole coalition"),
-    SelectChoice(DigestScope.OWN_ORG.value, "My organization only"),
+    SelectChoice(DigestScope.COALITION.value, _l("The whole coalition")),
+    SelectChoice(DigestScope.OWN_ORG.value, _l("My organization only")),
 ]
 KIND_CHOICES = [
-    SelectChoice(Kind.SUPPLY.value, "Supplies"),
-    SelectChoice(Kind.STAFFING.value, "Staffing"),
+    SelectChoice(Kind.SUPPLY.value, _l("Supplies")),
+    SelectChoice(Kind.STAFFING.value, _l("Staffing")),
 ]
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices shown as checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class DigestSettingsForm(FlaskForm):
     """When a digest comes and what it covers."""
 
-    frequency = SelectField("How often", choices=FREQUENCY_CHOICES)
+    frequency = SelectField(_l("How often"), choices=FREQUENCY_CHOICES)
     weekday = SelectField(
-        "Day (weekly digests)",
-        choices=[SelectChoice(str(i), day) for i, day in enumerate(WEEKDAYS)],
+        _l("Day (weekly digests)"),
+        choices=[SelectChoice(str(i), day) for i, day in enumerate(WEEKDAY_LABELS)],
         coerce=int,
     )
     hour = SelectField(
-        "Time of day", choices=[SelectChoice(str(h), f"{h:02d}:00") for h in range(24)], coerce=int
+        _l("Time of day"),
+        choices=[SelectChoice(str(h), f"{h:02d}:00") for h in range(24)],
+        coerce=int,
     )
-    timezone = SelectField("Time zone", choices=[])
-    kinds = CheckboxesField("Kinds (none ticked: both)", choices=KIND_CHOICES)
-    categories = SelectMultipleField("Categories (none chosen: all)", choices=[])
+    timezone = TimezoneField(_l("Time zone"))
+    kinds = MultiCheckboxField(_l("Kinds (none ticked: both)"), choices=KIND_CHOICES)
+    categories = MultiCheckboxField(_l("Categories (none ticked: all)"), choices=[])
     max_distance_km = FloatField(
-        "Only listings within (km of the organization)",
+        _l("Only listings within (km of the organization)"),
         validators=[Optional(), NumberRange(min=0.1, max=5000)],
     )
-    scope = SelectField("Listings from", choices=SCOPE_CHOICES)
-    neutral_wording = BooleanField('Use neutral wording (for example "medical supplies")')
-    send_empty = BooleanField("Send the digest even when there is nothing new")
+    scope = SelectField(_l("Listings from"), choices=SCOPE_CHOICES)
+    neutral_wording = BooleanField(_l('Use neutral wording (for example "medical supplies")'))
+    send_empty = BooleanField(_l("Send the digest even when there is nothing new"))
 
     def set_choices(self, categories: list[Category]) -> None:
         """Time zones and categories come from the data."""
-        self.timezone.choices = timezone_choices()
-        groups = {Kind.SUPPLY: "Supplies", Kind.STAFFING: "Staffing"}
         self.categories.choices = [
-            SelectChoice(c.slug, c.plain_label, optgroup=groups[c.kind]) for c in categories
+            SelectChoice(c.slug, translated(c.plain_label)) for c in categories
         ]
 
     def values(self) -> dict[str, Any]:
@@ -94,13 +95,13 @@ class DigestSettingsForm(FlaskForm):
 class RecipientForm(DigestSettingsForm):
     """Someone without an account who should receive the digest."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField("Name", validators=[Optional(), Length(max=200)])
-    organization = SelectField("Organization", choices=[])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    organization = SelectField(_l("Organization"), choices=[])
 
     def set_organizations(self, orgs: list[Organization], allow_none: bool) -> None:
         """The organizations the person adding may choose from."""
         choices = [SelectChoice(str(o.id), o.name) for o in orgs]
         if allow_none:
-            choices.insert(0, SelectChoice("", "None (the whole coalition)"))
+            choices.insert(0, SelectChoice("", _l("None (the whole coalition)")))
         self.organization.choices = choices

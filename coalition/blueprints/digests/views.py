@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from babel.dates import format_datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 
 from coalition.auth import coordinator_required, current_person, is_coordinator
-from coalition.blueprints.digests.forms import DigestSettingsForm, RecipientForm
+from coalition.blueprints.digests.forms import WEEKDAY_LABELS, DigestSettingsForm, RecipientForm
 from coalition.extensions import csrf, db
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSend, DigestSubscription, SendState
@@ -54,11 +56,10 @@ def _render_settings(form: DigestSettingsForm, sub: DigestSubscription) -> str:
 def _next_due(sub: DigestSubscription) -> str | None:
     """When the next digest is due, in the subscriber's zone."""
     moment = service.next_due(sub, utcnow())
-    return (
-        moment.astimezone(service.zone(sub.timezone)).strftime("%A %d %B, %H:%M")
-        if moment
-        else None
-    )
+    if moment is None:
+        return None
+    zone = service.zone(sub.timezone)
+    return format_datetime(moment, "EEEE d MMMM, HH:mm", tzinfo=zone, locale=str(get_locale()))
 
 
 @bp.get("/settings")
@@ -82,7 +83,7 @@ def save_settings() -> Any:
             _field_error(form, exc)
         else:
             db.session.commit()
-            flash("Your digest settings are saved.", "success")
+            flash(gettext("Your digest settings are saved."), "success")
             return redirect(url_for("digests.settings"))
     db.session.rollback()
     return _render_settings(form, sub), 422
@@ -105,7 +106,7 @@ def stop() -> Any:
     sub = service.subscription_for_user(db.session, person)
     if sub is not None and service.stop_subscription(db.session, person, sub, "settings"):
         db.session.commit()
-        flash("You will not receive the digest any more.", "info")
+        flash(gettext("You will not receive the digest any more."), "info")
     return redirect(url_for("digests.settings"))
 
 
@@ -168,7 +169,7 @@ def _render_recipients(form: RecipientForm) -> str:
         "digests/recipients.html",
         form=form,
         recipients=service.managed_recipients(db.session, current_user),
-        weekdays=service.WEEKDAYS,
+        weekdays=WEEKDAY_LABELS,
     )
 
 
@@ -201,7 +202,13 @@ def add_recipient() -> Any:
             _field_error(form, exc)
         else:
             db.session.commit()
-            flash(f"We sent {form.email.data} a link to confirm the subscription.", "success")
+            flash(
+                gettext(
+                    "We sent %(email)s a link to confirm the subscription.",
+                    email=form.email.data,
+                ),
+                "success",
+            )
             return redirect(url_for("digests.recipients"))
     db.session.rollback()
     return _render_recipients(form), 422
@@ -225,7 +232,7 @@ def remove_recipient(sub_id: int) -> Any:
         abort(403)
     if service.stop_subscription(db.session, current_user, sub, "removed"):
         db.session.commit()
-        flash(f"{sub.email} will not receive the digest any more.", "info")
+        flash(gettext("%(email)s will not receive the digest any more.", email=sub.email), "info")
     return redirect(url_for("digests.recipients"))
 
 
@@ -320,5 +327,10 @@ def retry(send_id: int) -> Any:
     send = db.get_or_404(DigestSend, send_id)
     service.retry_now(db.session, current_user, send)
     db.session.commit()
-    flash(f"The digest for {send.recipient} will be sent at the next run.", "success")
+    flash(
+        gettext(
+            "The digest for %(recipient)s will be sent at the next run.", recipient=send.recipient
+        ),
+        "success",
+    )
     return redirect(url_for("digests.sends", state="failed"))

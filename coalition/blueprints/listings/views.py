@@ -302,7 +302,12 @@ def create() -> Any:
         listing = _save_new(form, direction)
         if listing is not None:
             db.session.commit()
-            flash(f"Your {direction.value} is posted.", "success")
+            flash(
+                gettext("Your offer is posted.")
+                if direction == Direction.OFFER
+                else gettext("Your request is posted."),
+                "success",
+            )
             return redirect(url_for("listings.detail", listing_id=listing.id))
     status = 422 if request.method == "POST" else 200
     return render_template(
@@ -347,7 +352,7 @@ def quick_post() -> Any:
         listing = _save_quick(form, org)
         if listing is not None:
             db.session.commit()
-            flash("Posted. Add details any time from “Edit”.", "success")
+            flash(gettext("Posted. Add details any time from “Edit”."), "success")
             return redirect(url_for("listings.detail", listing_id=listing.id))
     status = 422 if request.method == "POST" else 200
     return render_template("listings/quick.html", form=form, org=org), status
@@ -472,7 +477,7 @@ def edit(listing_id: int) -> Any:
     _setup_listing_form(form, listing.kind)
     if form.validate_on_submit() and _save_edit(form, listing):
         db.session.commit()
-        flash("Saved.", "success")
+        flash(gettext("Saved."), "success")
         return redirect(url_for("listings.detail", listing_id=listing.id))
     status = 422 if request.method == "POST" else 200
     return render_template(
@@ -510,7 +515,12 @@ def withdraw(listing_id: int) -> Any:
     listing = _editable(listing_id)
     service.withdraw_listing(db.session, current_user, listing)
     db.session.commit()
-    flash(f"The {listing.direction.value} is withdrawn.", "info")
+    flash(
+        gettext("The offer is withdrawn.")
+        if listing.is_offer
+        else gettext("The request is withdrawn."),
+        "info",
+    )
     return redirect(url_for("listings.detail", listing_id=listing.id))
 
 
@@ -553,5 +563,12 @@ def _import(form: ImportForm) -> list[str]:
         db.session.rollback()
         return exc.errors
     db.session.commit()
-    flash(f"Imported {len(result.listings)} offers for {org.name}.", "success")
+    flash(
+        gettext(
+            "Imported %(num)s offers for %(organization)s.",
+            num=len(result.listings),
+            organization=org.name,
+        ),
+        "success",
+    )
     return []

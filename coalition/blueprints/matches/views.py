@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from coalition.auth import actor, coordinator_required
@@ -32,6 +32,11 @@ WEB_ACTIONS = ("approve", "reject", "accept", "decline", "handoff", "receive", "
 HISTORY_LIMIT = 50
 # actions that move a match forward: a match offering one of them is waiting for us
 MOVING_ACTIONS = {"approve", "reject", "accept", "handoff", "receive"}
+RULE_DONE = {
+    "delete": lambda: gettext("Rule deleted."),
+    "enable": lambda: gettext("Rule enabled."),
+    "disable": lambda: gettext("Rule disabled."),
+}
 
 
 def view_of(match: Match) -> dict[str, Any]:
@@ -71,13 +76,22 @@ def bulk_approve() -> Any:
         abort(400)
     ids = sorted({int(v) for v in request.form.getlist("ids") if v.isdigit()})
     if not ids:
-        flash("Select at least one proposal.", "error")
+        flash(gettext("Select at least one proposal."), "error")
         return redirect(url_for("matches.queue"))
     approved, skipped = _approve_all(ids)
     db.session.commit()
-    flash(f"Approved {len(approved)} proposal(s).", "success")
+    flash(
+        ngettext("Approved %(num)s proposal.", "Approved %(num)s proposals.", len(approved)),
+        "success",
+    )
     if skipped:
-        flash(f"Not approved (changed meanwhile or not found): #{', #'.join(skipped)}.", "error")
+        flash(
+            gettext(
+                "Not approved (changed meanwhile or not found): %(ids)s.",
+                ids="#" + ", #".join(skipped),
+            ),
+            "error",
+        )
     return redirect(url_for("matches.queue"))
 
 
@@ -273,7 +287,7 @@ def create_rule() -> Any:
         getattr(form, exc.field or "max_quantity").errors = [exc.message]
         return _render_rules(form, exc.status)
     db.session.commit()
-    flash("Auto-approval rule added.", "success")
+    flash(gettext("Auto-approval rule added."), "success")
     return redirect(url_for("matches.rules"))
 
 
@@ -289,5 +303,5 @@ def change_rule(rule_id: int, op: str) -> Any:
     else:
         service.set_rule_enabled(db.session, current_user, rule, op == "enable")
     db.session.commit()
-    flash(f"Rule {op}d.", "info")
+    flash(RULE_DONE[op](), "info")
     return redirect(url_for("matches.rules"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, URLField
 from wtforms.validators import DataRequired, Length
@@ -10,6 +11,8 @@ from wtforms.validators import DataRequired, Length
 class WebhookForm(FlaskForm):
     """An organization's webhook."""
 
-    url = URLField("Webhook URL", validators=[DataRequired("Enter a URL."), Length(max=500)])
-    active = BooleanField("Send events to this URL", default=True)
-    rotate = BooleanField("Make a new secret")
+    url = URLField(
+        _l("Webhook URL"), validators=[DataRequired(_l("Enter a URL.")), Length(max=500)]
+    )
+    active = BooleanField(_l("Send events to this URL"), default=True)
+    rotate = BooleanField(_l("Make a new secret"))

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from coalition.blueprints.forms import ActionForm
@@ -80,7 +81,12 @@ def read_all() -> Any:
         abort(400)
     marked = notifications.mark_read(db.session, _person().id)
     db.session.commit()
-    flash(f"Marked {marked} notification(s) as read.", "info")
+    flash(
+        ngettext(
+            "Marked %(num)s notification as read.", "Marked %(num)s notifications as read.", marked
+        ),
+        "info",
+    )
     return redirect(url_for("notifications.notification_list"))
 
 
@@ -98,7 +104,7 @@ def preferences() -> Any:
         if changes:
             audit(db.session, user, "user.email_preferences", user, changes)
         db.session.commit()
-        flash("Email preferences saved.", "success")
+        flash(gettext("Email preferences saved."), "success")
         return redirect(url_for("notifications.preferences"))
     return render_template(
         "notifications/preferences.html",
@@ -158,5 +164,5 @@ def save_webhook() -> Any:
         form.url.errors = [exc.message]
         return _render_webhook(org, form, exc.status)
     db.session.commit()
-    flash("Webhook saved.", "success")
+    flash(gettext("Webhook saved."), "success")
     return redirect(url_for("notifications.webhook"))

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 
 from coalition.auth import coordinator_required, is_coordinator
 from coalition.config import current_settings
@@ -72,8 +73,12 @@ def replay_dead_letter(letter_id: int) -> Any:
     db.session.commit()
     letter = letters[0]
     flash(
-        f"Replayed {letter.event_type} {letter.event_id} to {letter.handler_group}"
-        " (the relay publishes it within moments).",
+        gettext(
+            "Replayed %(event)s %(id)s to %(group)s (the relay publishes it within moments).",
+            event=letter.event_type,
+            id=letter.event_id,
+            group=letter.handler_group,
+        ),
         "success",
     )
     return redirect(url_for("ops.events_page"))

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from coalition.auth import managed_org
@@ -61,5 +62,5 @@ def revoke(org_id: int, token_id: int) -> Any:
     token = of_org(ApiToken, token_id, org)
     accounts.revoke_api_token(db.session, current_user, token)
     db.session.commit()
-    flash(f"Token {token.prefix}… is revoked.", "info")
+    flash(gettext("Token %(prefix)s… is revoked.", prefix=token.prefix), "info")
     return redirect(url_for("tokens.index", org_id=org.id))

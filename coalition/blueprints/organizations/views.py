@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from coalition.auth import can_manage_org, managed_org
@@ -97,7 +98,7 @@ def invite(org_id: int) -> Any:
             form.email.errors.append(exc.message)
         else:
             db.session.commit()
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(gettext("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("orgs.show", org_id=org.id))
     return _render_org(org, form, OrgSettingsForm(obj=org)), 422
 
@@ -110,7 +111,7 @@ def revoke_invitation(org_id: int, invitation_id: int) -> Any:
     invitation = of_org(Invitation, invitation_id, org)
     accounts.revoke_invitation(db.session, current_user, invitation)
     db.session.commit()
-    flash("Invitation withdrawn.", "info")
+    flash(gettext("Invitation withdrawn."), "info")
     return redirect(url_for("orgs.show", org_id=org.id))
 
 
@@ -127,7 +128,12 @@ def change_role(org_id: int, user_id: int) -> Any:
         abort(403, "You cannot change your own role.")
     accounts.change_org_role(db.session, current_user, user, OrgRole(form.role.data))
     db.session.commit()
-    flash(f"{user.name} is now {'an admin' if form.role.data == 'org_admin' else 'a member'}.")
+    admin = form.role.data == "org_admin"
+    flash(
+        gettext("%(name)s is now an admin.", name=user.name)
+        if admin
+        else gettext("%(name)s is now a member.", name=user.name)
+    )
     return redirect(url_for("orgs.show", org_id=org.id))
 
 
@@ -141,7 +147,12 @@ def set_member_access(org_id: int, user_id: int, action: str) -> Any:
         abort(403, "You cannot disable your own account.")
     accounts.set_user_disabled(db.session, current_user, user, action == "disable")
     db.session.commit()
-    flash(f"{user.name}'s account is {action}d.", "info")
+    flash(
+        gettext("The account of %(name)s is disabled.", name=user.name)
+        if action == "disable"
+        else gettext("The account of %(name)s is enabled.", name=user.name),
+        "info",
+    )
     return redirect(url_for("orgs.show", org_id=org.id))
 
 
@@ -156,7 +167,7 @@ def update_settings(org_id: int) -> Any:
         values = {name: _or_empty(getattr(form, name).data) for name in SETTINGS_FIELDS}
         accounts.update_organization(db.session, current_user, org, **values)
         db.session.commit()
-        flash("Settings saved.", "success")
+        flash(gettext("Settings saved."), "success")
         return redirect(url_for("orgs.show", org_id=org.id))
     return _render_org(org, InviteForm(), form), 422
 

@@ -83,7 +83,7 @@ def test_bulk_approve_approves_the_selected_and_reports_the_rest(login):
     ids = [str(pair.match.id), str(other.id), str(rejected.id)]
     response = coordinator.post("/matches/queue/approve", data={"ids": ids}, follow_redirects=True)
     html = page(response)
-    assert "Approved 2 proposal(s)." in html and f"#{rejected.id}" in html
+    assert "Approved 2 proposals." in html and f"#{rejected.id}" in html
     for match in (pair.match, other, rejected):
         db.session.refresh(match)
     assert (pair.match.state, other.state, rejected.state) == (
