@@ -17,6 +17,7 @@ from coalition.services.forecast import refresh as refresh_forecast
 from coalition.services.impact import record_fulfilled
 from coalition.services.inventory import apply_fulfilled
 from coalition.services.match_lifecycle import auto_approve_proposal
+from coalition.services.proactive import evaluate as evaluate_suggestions
 from coalition.services.proposals import propose_for_listing
 from worker.routing import HandlerTable, bind
 
@@ -47,8 +48,11 @@ def on_match_fulfilled_stock(session: Session, event: Event) -> None:
 
 
 def on_stock_counted(session: Session, event: Event) -> None:
-    """Forecast again the organization x category whose stock changed."""
-    refresh_forecast(session, int(event.data["org_id"]), int(event.data["category_id"]))
+    """Forecast again the organization x category whose stock changed, then create or
+    withdraw the forecast's suggested request or offer."""
+    org_id, category_id = int(event.data["org_id"]), int(event.data["category_id"])
+    refresh_forecast(session, org_id, category_id)
+    evaluate_suggestions(session, org_id, category_id)
 
 
 HANDLERS: HandlerTable = bind(

@@ -30,7 +30,7 @@ from coalition.models.listings import ACTIVE_STATUSES, Listing
 from coalition.notify import delivery
 from coalition.notify.digest.run import DigestRun, RunReport
 from coalition.notify.smtp import Mailer
-from coalition.services import credentials, forecast, listings
+from coalition.services import credentials, forecast, listings, proactive
 from coalition.services.match_lifecycle import expire_holds
 from coalition.services.proposals import run_resolve
 
@@ -165,9 +165,11 @@ def send_due_digests(ctx: JobContext) -> dict[str, int]:
     return send_digests(ctx.session, ctx.now).as_dict()
 
 
-def forecast_stock(ctx: JobContext) -> int:
-    """Forecast every organization x category with stock entries again (days pass)."""
-    return forecast.refresh_all(ctx.session, ctx.now)
+def forecast_stock(ctx: JobContext) -> dict[str, int]:
+    """Forecast every organization x category with stock entries again (days pass), then
+    create or withdraw the forecast's suggested requests and offers."""
+    forecasts = forecast.refresh_all(ctx.session, ctx.now)
+    return {"forecasts": forecasts, "evaluated": proactive.evaluate_all(ctx.session, ctx.now)}
 
 
 def credential_reminders(ctx: JobContext) -> dict[str, int]:

@@ -18,7 +18,14 @@ from coalition.models.impact import (
     ImpactMonthRequest,
     ListingTag,
 )
-from coalition.models.inventory import EntryType, StockEntry, StockFlag, StockForecast
+from coalition.models.inventory import (
+    EntryType,
+    StockEntry,
+    StockFlag,
+    StockForecast,
+    StockSetting,
+    StockSuggestion,
+)
 from coalition.models.listings import (
     Direction,
     Listing,
@@ -67,6 +74,8 @@ __all__ = [
     "StockEntry",
     "StockFlag",
     "StockForecast",
+    "StockSetting",
+    "StockSuggestion",
     "ListingTag",
     "InboxMessage",
     "JobLease",

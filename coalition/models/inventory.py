@@ -122,3 +122,53 @@ class StockForecast(Model):
 
     organization: Mapped[Organization] = relationship()
     category: Mapped[Category] = relationship()
+
+
+class StockSetting(Model):
+    """An organization's thresholds for one category: the lead time it needs to restock,
+    and whether the forecast may suggest requests and offers on its behalf."""
+
+    __tablename__ = "stock_settings"
+    __table_args__ = (UniqueConstraint("organization_id", "category_id", name="one_setting"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    lead_days: Mapped[int] = mapped_column(Integer, default=14)
+    suggest: Mapped[bool] = mapped_column(default=True)
+
+
+class SuggestionState(enum.StrEnum):
+    """active → withdrawn (the risk went away) | dismissed (by a member) | closed (the
+    listing was withdrawn, fulfilled or expired by other means)."""
+
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    DISMISSED = "dismissed"
+    CLOSED = "closed"
+
+
+class StockSuggestion(Model):
+    """A request (running out) or an offer (expiring unused) the forecast posted on an
+    organization's behalf, with the figures that triggered it."""
+
+    __tablename__ = "stock_suggestions"
+    __table_args__ = (
+        Index("ix_stock_suggestions_pair", "organization_id", "category_id", "direction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    direction: Mapped[str] = mapped_column(String(10))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    state: Mapped[SuggestionState] = mapped_column(
+        enum_column(SuggestionState, "stock_suggestion_state"), default=SuggestionState.ACTIVE
+    )
+    # on hand, rate, days left and band, lead time, lot expiry, units: what triggered it
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organization: Mapped[Organization] = relationship()
+    category: Mapped[Category] = relationship()

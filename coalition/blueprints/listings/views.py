@@ -25,12 +25,13 @@ from coalition.blueprints.listings.forms import (
     form_input,
     org_choices,
 )
+from coalition.blueprints.stock.present import suggestion_text
 from coalition.extensions import db
 from coalition.matching.geo import haversine_km
 from coalition.models.catalog import Kind
 from coalition.models.listings import Direction, Listing
 from coalition.models.organizations import Organization, OrgStatus
-from coalition.services import catalog, credentials
+from coalition.services import catalog, credentials, proactive
 from coalition.services import listings as service
 from coalition.services.discretion import Viewer
 from coalition.services.errors import ServiceError
@@ -241,6 +242,7 @@ def detail(listing_id: int) -> Any:
     editable = service.can_edit(current_user, listing)
     org = current_user.organization
     distance = haversine_km(org.lat, org.lon, listing.lat, listing.lon) if org else None
+    suggestion = proactive.for_listing(db.session, listing.id) if editable else None
     return render_template(
         "listings/detail.html",
         listing=listing,
@@ -249,6 +251,8 @@ def detail(listing_id: int) -> Any:
         distance=distance,
         zone=_zone(listing.organization),
         not_eligible=_not_eligible(listing) if editable else "",
+        suggestion=suggestion,
+        suggestion_note=suggestion_text(suggestion) if suggestion else "",
     )
 
 

@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user
 
 from coalition.blueprints.main import home
-from coalition.blueprints.stock.present import supply_lines
+from coalition.blueprints.stock.present import suggestions_for, supply_lines
 from coalition.extensions import db
 from coalition.i18n import LANGUAGES
 from coalition.models.organizations import Organization, OrgStatus
@@ -58,6 +58,7 @@ def _member_home(org: Organization) -> dict[str, Any]:
         "expiring": home.expiring_offers(today(), 60, org),
         "near": home.suggestions(org),
         "supply": supply_lines(org.id),
+        "suggested": suggestions_for(org.id),
     }
 
 

@@ -9,8 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from coalition.blueprints.listings.forms import attach_errors, org_choices
-from coalition.blueprints.stock.forms import CredentialForm
+from coalition.blueprints.stock.forms import CredentialForm, attach_errors, org_choices
 from coalition.blueprints.stock.views import _active_orgs, _translated, bp
 from coalition.extensions import db
 from coalition.models.credentials import Credential

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from flask_babel import gettext, ngettext
+from flask_babel import format_date, gettext, ngettext
 
 from coalition.extensions import db
 from coalition.labels import translated
-from coalition.models.inventory import StockForecast
-from coalition.services import forecast, inventory
+from coalition.models.inventory import StockForecast, StockSuggestion
+from coalition.services import forecast, inventory, proactive
 
 # fewer days left than this is shown as urgent
 URGENT_DAYS = 14
@@ -66,3 +68,40 @@ def supply_lines(org_id: int) -> list[dict[str, Any]]:
             }
         )
     return sorted(lines, key=lambda line: line["sort"])
+
+
+def suggestion_text(suggestion: StockSuggestion) -> str:
+    """What the forecast suggested and why, e.g. "We suggested asking for 120: about 9 days
+    left (6–13), lead time 14 days"."""
+    f = suggestion.figures or {}
+    label = translated(suggestion.category.plain_label)
+    if suggestion.direction == "offer":
+        expires = format_date(date.fromisoformat(f["expires_on"])) if f.get("expires_on") else ""
+        return gettext(
+            "%(what)s: the forecast suggests offering %(units)s that would expire unused on "
+            "%(date)s.",
+            what=label,
+            units=f.get("quantity"),
+            date=expires,
+        )
+    figures = SimpleNamespace(
+        rate=f.get("rate"),
+        days_left=f.get("days_left"),
+        days_low=f.get("days_low"),
+        days_high=f.get("days_high"),
+    )
+    return gettext(
+        "%(what)s: the forecast suggests asking for %(units)s (%(days)s; you need %(lead)s "
+        "days to restock).",
+        what=label,
+        units=f.get("quantity"),
+        days=days_text(figures),  # type: ignore[arg-type]
+        lead=f.get("lead_days"),
+    )
+
+
+def suggestions_for(org_id: int) -> list[dict[str, Any]]:
+    """The organization's active suggestions with their words."""
+    return [
+        {"suggestion": s, "text": suggestion_text(s)} for s in proactive.for_org(db.session, org_id)
+    ]

@@ -9,15 +9,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from coalition.blueprints.listings.forms import attach_errors, org_choices
 from coalition.blueprints.stock import present
-from coalition.blueprints.stock.forms import CountForm
+from coalition.blueprints.stock.forms import CountForm, attach_errors, org_choices
 from coalition.extensions import db
 from coalition.i18n import N_
 from coalition.labels import translated
 from coalition.models.inventory import EntryType
 from coalition.models.organizations import Organization, OrgStatus
-from coalition.services import catalog, inventory
+from coalition.services import catalog, inventory, proactive
 from coalition.services.errors import ServiceError
 
 bp = Blueprint("stock", __name__, url_prefix="/stock", template_folder="templates")
@@ -58,7 +57,20 @@ def index() -> Any:
     rows = present.supply_lines(org.id) if org is not None else []
     flagged = inventory.flagged_entries(db.session) if current_user.is_coordinator else []
     orgs = _active_orgs() if current_user.is_coordinator else []
-    return render_template("stock/index.html", org=org, rows=rows, flagged=flagged, orgs=orgs)
+    suggestions = present.suggestions_for(org.id) if org is not None else []
+    settings = {
+        row["category"].id: proactive.setting(db.session, org.id, row["category"].id)
+        for row in rows
+    } if org is not None else {}  # fmt: skip
+    return render_template(
+        "stock/index.html",
+        org=org,
+        rows=rows,
+        flagged=flagged,
+        orgs=orgs,
+        suggestions=suggestions,
+        settings=settings,
+    )
 
 
 @bp.get("/history")
