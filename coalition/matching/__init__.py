@@ -11,7 +11,12 @@ from coalition.matching.eligibility import (
     overlap_hours,
     pair_cap,
 )
-from coalition.matching.explain import Alternative, explain, explain_solution
+from coalition.matching.explain import (
+    Alternative,
+    explain,
+    explain_allocations,
+    explain_solution,
+)
 from coalition.matching.greedy import Proposal, propose_for, solve_greedy
 from coalition.matching.index import OpenEntry, OpenListings, Weighed
 from coalition.matching.model import (
@@ -44,6 +49,7 @@ __all__ = [
     "Weighed",
     "candidate_pairs",
     "explain",
+    "explain_allocations",
     "explain_solution",
     "ineligibility_reason",
     "is_eligible",

@@ -105,19 +105,34 @@ def explain_solution(
     Alternatives are other offers for the same request: ineligible ones with the reason,
     eligible ones whose capacity the solution uses elsewhere, or ones of lower value.
     """
+    every = range(len(solution.allocations))
+    explained = explain_allocations(problem, solution, every, limit)
+    return [explained[position] for position in every]
+
+
+def explain_allocations(
+    problem: Problem, solution: Solution, positions: Iterable[int], limit: int = ALTERNATIVES
+) -> dict[int, dict[str, Any]]:
+    """The explanations of the allocations at `positions` only (a re-solve explains just the
+    proposals it adds), each as `explain_solution` gives it."""
     offers = {o.id: o for o in problem.offers}
     requests = {r.id: r for r in problem.requests}
     spare = _spare_offers(problem, solution.allocations)
     chosen: dict[str, set[str]] = defaultdict(set)
     for allocation in solution.allocations:
         chosen[allocation.request].add(allocation.offer)
-    weighed = {rid: spare.weigh(requests[rid], problem.today) for rid in chosen}
-    explained = []
-    for a in solution.allocations:
+    wanted = sorted(set(positions))
+    weighed = {
+        rid: spare.weigh(requests[rid], problem.today)
+        for rid in {solution.allocations[p].request for p in wanted}
+    }
+    explained = {}
+    for position in wanted:
+        a = solution.allocations[position]
         offer, request = offers[a.offer], requests[a.request]
         value = value_factors(offer, request, problem.today).value
         passed = alternatives_for(weighed[a.request], chosen[a.request], value, limit)
-        explained.append(explain(offer, request, a.quantity, problem.today, passed))
+        explained[position] = explain(offer, request, a.quantity, problem.today, passed)
     return explained
 
 

@@ -25,7 +25,7 @@ from coalition.matching import (
     Problem,
     Request,
     Solution,
-    explain_solution,
+    explain_allocations,
     parse_offer,
     parse_request,
     propose_for,
@@ -38,6 +38,7 @@ from coalition.models.matches import OPEN_STATES, Match, MatchSource, MatchState
 from coalition.services import credentials, stock
 from coalition.services.listings import listing_to_problem_dict
 from coalition.services.match_lifecycle import close_for_listing
+from coalition.services.resolve_apply import NewProposal, apply_in_bulk
 from coalition.sessions import Session
 
 ACTOR = "matching"
@@ -324,23 +325,62 @@ def run_resolve(
 def _replace(
     session: Session, proposals: Sequence[Match], problem: Problem, solution: Solution
 ) -> tuple[int, int]:
-    """Swap the standing proposals for the optimum's, keeping those it keeps."""
+    """Swap the standing proposals for the optimum's, keeping those it keeps.
+
+    The diff is written in bulk (`resolve_apply`); after a conflict with a concurrent change,
+    one match at a time, holding what is left.
+    """
     wanted = {(a.offer, a.request, a.quantity): i for i, a in enumerate(solution.allocations)}
     keep = [m for m in proposals if (str(m.offer_id), str(m.request_id), m.quantity) in wanted]
     kept_keys = {(str(m.offer_id), str(m.request_id), m.quantity) for m in keep}
-    dropped = [m for m in proposals if m not in keep]
+    kept_ids = {m.id for m in keep}
+    dropped = [m for m in proposals if m.id not in kept_ids]
+    explanations = explain_allocations(
+        problem, solution, [p for key, p in wanted.items() if key not in kept_keys]
+    )
+    new = [
+        NewProposal(
+            int(key[0]),
+            int(key[1]),
+            key[2],
+            explanations[position]["factors"]["value_per_unit"],
+            explanations[position],
+        )
+        for key, position in wanted.items()
+        if key not in kept_keys
+    ]
+    new = _receivable(session, new, problem.today)
+    done = apply_in_bulk(session, dropped, new, ACTOR)
+    if done is not None:
+        return done
     for match in dropped:
         _supersede(session, match)
-    explanations = explain_solution(problem, solution)
-    created = 0
-    for key, position in wanted.items():
-        if key in kept_keys:
-            continue
-        explanation = explanations[position]
-        value = explanation["factors"]["value_per_unit"]
-        if _record(session, key[0], key[1], key[2], value, explanation, MatchSource.RESOLVE):
-            created += 1
-    return len(dropped), created
+    made = (
+        _record(session, str(p.offer_id), str(p.request_id), p.quantity, p.value_per_unit,
+                p.explanation, MatchSource.RESOLVE)
+        for p in new
+    )  # fmt: skip
+    return len(dropped), sum(1 for match in made if match is not None)
+
+
+def _receivable(session: Session, new: list[NewProposal], today: date) -> list[NewProposal]:
+    """The new proposals whose receivers may receive the category (the last check `_record`
+    makes one by one, here with the credentials read once)."""
+    held = credentials.holdings(session, today)
+    requests = {
+        r.id: r
+        for r in session.scalars(
+            sa.select(Listing)
+            .options(joinedload(Listing.category))
+            .where(Listing.id.in_(sorted({p.request_id for p in new})))
+        )
+    }
+    return [
+        p
+        for p in new
+        if p.request_id in requests
+        and not credentials.ineligible_reason(requests[p.request_id], held)
+    ]
 
 
 def _supersede(session: Session, match: Match) -> None:
