@@ -113,6 +113,17 @@ def test_a_member_api_call_names_only_its_own_organization(member, ledger):
     assert {g["label"] for g in body["groups"]} == {"Bushwick Outreach", impact.OTHER_ORGS}
 
 
+def test_a_member_sees_by_name_the_organizations_that_chose_to_show_it(member, ledger):
+    ledger.harlem.show_name = True
+    db.session.commit()
+    body = member.get("/api/v1/impact", query_string={**Q3, "group_by": "organization"}).json
+    groups = {g["label"]: g for g in body["groups"]}
+    # Bushwick received from Harlem (named) and from Bronx (not named)
+    assert set(groups) == {"Bushwick Outreach", "Harlem HR", impact.OTHER_ORGS}
+    rows = member.get("/reports/impact-transfers.csv", query_string=Q3).get_data(as_text=True)
+    assert "Harlem HR" in rows and "Bronx Drop-in" not in rows
+
+
 def test_an_organization_token_reads_its_figures(client, ledger):
     token = issue_api_token(db.session, "test", org=ledger.bushwick, label="reports")[1]
     db.session.commit()

@@ -2,7 +2,8 @@
 
 Coordinators see the coalition (or any one organization) with every name; a member sees
 its own organization and the coalition's totals, with other organizations summed as
-'Other member organizations' (no organization has chosen to be named yet).
+'Other member organizations' unless they chose to show their name
+(`Organization.show_name`).
 """
 
 from __future__ import annotations
@@ -150,11 +151,17 @@ def resolve(args: dict[str, Any]) -> Report:
     neutral = args.get("neutral")
     if neutral is None:
         neutral = bool(organization and organization.discreet_wording)
-    named = None if is_coordinator() else frozenset({own} if own else set())
+    named = None if is_coordinator() else named_organizations(own)
     scope = replace(base, organization_id=organization.id) if organization else base
     coalition_scope = None if is_coordinator() else base
     return Report(scope, Wording(neutral, named), args.get("group_by", "category"),
                   organization, coalition_scope)  # fmt: skip
+
+
+def named_organizations(own: int | None) -> frozenset[int]:
+    """Whom a member's breakdowns name: its own organization and those that chose to be named."""
+    shown = db.session.scalars(sa.select(Organization.id).where(Organization.show_name.is_(True)))
+    return frozenset({*shown, *([own] if own else [])})
 
 
 def _organization(who: Any, slug_: str | None) -> Organization | None:

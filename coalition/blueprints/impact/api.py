@@ -19,7 +19,8 @@ blp = Blueprint(
     description=(
         "Impact figures from fulfilled matches (never from proposals). Coordinators see the "
         "coalition and any organization; a member sees its organization and the coalition's "
-        "totals, and other organizations only as 'Other member organizations'."
+        "totals, and other organizations only as 'Other member organizations' unless they "
+        "chose to show their name."
     ),
 )
 
@@ -39,7 +40,8 @@ class Impact(MethodView):
         """Impact figures for a period (default: the last 12 months), grouped and filtered.
 
         A member gets its organization's figures and, under `coalition`, the coalition's
-        totals; grouped by organization, other organizations are summed as one row.
+        totals; grouped by organization, other organizations are summed as one row, except
+        those that chose to show their name.
         """
         try:
             rep = resolve(args)

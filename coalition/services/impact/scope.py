@@ -5,9 +5,12 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from coalition.models.impact import ImpactFact, ListingTag
 
@@ -21,7 +24,30 @@ OTHER_ORGS = "Other member organizations"
 # open ends of a period, as months
 FIRST_MONTH, LAST_MONTH = "0000-01", "9999-12"
 
+# periods longer than this read the facts without the days' index
+WIDE_DAYS = 92
+
 F = ImpactFact
+
+
+class unindexed(GenericFunction[Any]):  # noqa: N801 (an SQL function's name)
+    """A column that SQLite's planner uses no index for (`+column`); the column elsewhere."""
+
+    name = "unindexed"
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column, type_=column.type)
+
+
+@compiles(unindexed)
+def _plain(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
 
 
 @dataclass(frozen=True)
@@ -52,13 +78,22 @@ class Scope:
         last = LAST_MONTH if self.end is None else _month_to(self.end)
         return (first, last) if first <= last else None
 
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
-        """The WHERE clauses on impact_facts."""
+    @property
+    def wide(self) -> bool:
+        """Whether the period spans more than a quarter (or is open)."""
+        if self.start is None or self.end is None:
+            return True
+        return (self.end - self.start).days > WIDE_DAYS
+
+    def conditions(self, scan: bool = False) -> list[sa.ColumnElement[bool]]:
+        """The WHERE clauses on impact_facts; `scan` keeps the days' index out of the plan
+        (reading most of the table in order is cheaper than looking each row up from it)."""
         where: list[sa.ColumnElement[bool]] = []
+        day = unindexed(F.received_on) if scan else F.received_on
         if self.start:
-            where.append(F.received_on >= self.start)
+            where.append(day >= self.start)
         if self.end:
-            where.append(F.received_on <= self.end)
+            where.append(day <= self.end)
         if self.since:
             where.append(F.received_at >= self.since)
         if self.until:

@@ -41,7 +41,7 @@ def source_for(session: Session, scope: Scope) -> Source:
     """The rollups for a scope of days with whole months in it, else the facts."""
     months = scope.whole_months() if scope.period_only else None
     if months is None:
-        return FactsSource(session, scope.conditions())
+        return FactsSource(session, scope.conditions(scan=scope.wide))
     return RollupSource(session, scope, months)
 
 
