@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from coalition.config import current_settings
 from coalition.events import names
 from coalition.events.envelope import Event
+from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.models.matches import Match, MatchState
 from coalition.models.notifications import (
@@ -63,15 +64,15 @@ MATCH_EVENTS = tuple(AUDIENCE)
 
 # What each event is called on the preferences page.
 EVENT_LABELS: dict[str, str] = {
-    names.MATCH_PROPOSED: "A match is proposed",
-    names.MATCH_APPROVED: "A match is approved",
-    names.MATCH_REJECTED: "A proposal is rejected",
-    names.MATCH_ACCEPTED: "An organization accepts",
-    names.MATCH_DECLINED: "An organization declines",
-    names.MATCH_HANDED_OFF: "A hand-off is reported",
-    names.MATCH_FULFILLED: "A match is fulfilled",
-    names.MATCH_CANCELLED: "A match is cancelled",
-    names.MATCH_EXPIRED: "A match expires",
+    names.MATCH_PROPOSED: N_("A match is proposed"),
+    names.MATCH_APPROVED: N_("A match is approved"),
+    names.MATCH_REJECTED: N_("A proposal is rejected"),
+    names.MATCH_ACCEPTED: N_("An organization accepts"),
+    names.MATCH_DECLINED: N_("An organization declines"),
+    names.MATCH_HANDED_OFF: N_("A hand-off is reported"),
+    names.MATCH_FULFILLED: N_("A match is fulfilled"),
+    names.MATCH_CANCELLED: N_("A match is cancelled"),
+    names.MATCH_EXPIRED: N_("A match expires"),
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,40 +28,42 @@ from coalition.services.listings_csv import format_list, split_list
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog", template_folder="templates")
 
-CODE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Use lowercase letters, digits and dashes.")
+CODE = Regexp(r"^[a-z0-9][a-z0-9-]*$", message=_l("Use lowercase letters, digits and dashes."))
 
 
 class CategoryForm(FlaskForm):
     """What a coordinator may change about a category."""
 
-    unit = StringField("Unit", validators=[DataRequired(), Length(max=60)])
-    plain_label = StringField("Plain label", validators=[DataRequired(), Length(max=120)])
+    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=60)])
+    plain_label = StringField(_l("Plain label"), validators=[DataRequired(), Length(max=120)])
     neutral_label = StringField(
-        "Neutral label",
+        _l("Neutral label"),
         validators=[DataRequired(), Length(max=120)],
-        description="used for organizations and people who chose discreet wording",
+        description=_l("used for organizations and people who chose discreet wording"),
     )
     credentials = StringField(
-        "Usual credentials",
+        _l("Usual credentials"),
         validators=[Optional(), Length(max=400)],
-        description="staffing roles: codes separated by ;",
+        description=_l("staffing roles: codes separated by ;"),
     )
-    sort_order = IntegerField("Order", default=0, validators=[NumberRange(min=0, max=100_000)])
+    sort_order = IntegerField(_l("Order"), default=0, validators=[NumberRange(min=0, max=100_000)])
     unit_cost = DecimalField(
-        "Unit cost ($)",
+        _l("Unit cost ($)"),
         places=2,
         default=0,
         validators=[Optional(), NumberRange(min=0, max=1_000_000)],
-        description="what one unit or hour is worth, for the impact figures' estimated value",
+        description=_l("what one unit or hour is worth, for the impact figures' estimated value"),
     )
-    active = BooleanField("In use", default=True)
+    active = BooleanField(_l("In use"), default=True)
 
 
 class NewCategoryForm(CategoryForm):
     """A new category also has a slug and a kind, fixed once created."""
 
-    slug = StringField("Slug", validators=[DataRequired(), Length(max=80), CODE])
-    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.value.capitalize()) for k in Kind])
+    slug = StringField(_l("Slug"), validators=[DataRequired(), Length(max=80), CODE])
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(k.value, k.value.capitalize()) for k in Kind]
+    )
 
 
 def _values(form: CategoryForm) -> dict[str, Any]:

@@ -119,11 +119,14 @@ def _service_error(form: Any, exc: ServiceError) -> None:
 def _browse_form() -> BrowseForm:
     """The filter form from the query string, with its choices."""
     form = BrowseForm(request.args)
-    form.category.choices = [("", "Any"), *category_choices(catalog.all_categories(db.session))]
+    form.category.choices = [
+        ("", gettext("Any")),
+        *category_choices(catalog.all_categories(db.session)),
+    ]
     orgs = _active_orgs()
     if not current_user.is_coordinator:  # others' listings carry no name unless shown
         orgs = [org for org in orgs if org.id == current_user.organization_id or org.show_name]
-    form.org.choices = [("", "Any"), *org_choices(orgs)]
+    form.org.choices = [("", gettext("Any")), *org_choices(orgs)]
     return form
 
 

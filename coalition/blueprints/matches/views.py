@@ -15,7 +15,7 @@ from coalition.auth import actor, coordinator_required
 from coalition.blueprints.forms import ActionForm
 from coalition.blueprints.matches.forms import ReasonForm, RejectForm, RuleForm
 from coalition.extensions import db
-from coalition.labels import label
+from coalition.labels import label, translated
 from coalition.models.catalog import Category, Kind
 from coalition.models.matches import OPEN_STATES, Match, MatchState
 from coalition.models.notifications import AutoApprovalRule
@@ -252,8 +252,9 @@ def _rule_form(formdata: Any = None) -> RuleForm:
     categories = db.session.scalars(
         sa.select(Category).where(Category.active.is_(True)).order_by(Category.sort_order)
     )
-    form.category.choices = [SelectChoice("", "Any category of that kind")] + [
-        SelectChoice(str(c.id), f"{c.plain_label} ({c.kind.value})") for c in categories
+    form.category.choices = [SelectChoice("", gettext("Any category of that kind"))] + [
+        SelectChoice(str(c.id), f"{translated(c.plain_label)} ({label(c.kind)})")
+        for c in categories
     ]
     return form
 
