@@ -12,7 +12,7 @@ of value; every unit is worth at least 0.5, so that is at most 2 / SCALE of the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -24,6 +24,9 @@ from coalition.matching.geo import IntArray
 from coalition.matching.model import Allocation, Listing, Problem, Solution
 
 SCALE: Final = 10**7
+# A standing pair's units count this much more (relative) when a re-solve breaks ties: well
+# above the rounding of SCALE, far below any margin worth replacing a proposal for.
+INCUMBENT_BONUS: Final = 1e-6
 SOURCE: Final = 0
 SINK: Final = 1
 
@@ -50,11 +53,33 @@ class FlowNetwork:
         return np.asarray(self.solver.flows(self.pair_arcs.astype(np.int32)), dtype=np.int64)
 
 
-def solve_optimal(problem: Problem) -> Solution:
-    """An allocation of maximum total value (MATCHING.md)."""
+def solve_optimal(problem: Problem, prefer: Collection[tuple[str, str]] = ()) -> Solution:
+    """An allocation of maximum total value (MATCHING.md).
+
+    `prefer` names (offer id, request id) pairs to keep among equally good allocations (a
+    re-solve's standing proposals): their units weigh INCUMBENT_BONUS more in the solver's
+    costs, so it moves them only for a strictly better allocation, giving up at most that
+    fraction of the objective. The objective reported is always the true value.
+    """
     edges = candidate_edges(problem)
-    flows = solve_edges(edges, _quantities(problem.offers), _quantities(problem.requests))
+    costed = _preferring(problem, edges, prefer) if prefer else edges
+    flows = solve_edges(costed, _quantities(problem.offers), _quantities(problem.requests))
     return _solution(problem, edges, flows)
+
+
+def _preferring(
+    problem: Problem, edges: EdgeArrays, prefer: Collection[tuple[str, str]]
+) -> EdgeArrays:
+    """The edges with the preferred pairs' values raised by INCUMBENT_BONUS (for costs)."""
+    offer_at = {o.id: i for i, o in enumerate(problem.offers)}
+    request_at = {r.id: i for i, r in enumerate(problem.requests)}
+    width = max(len(problem.requests), 1)
+    keys = [
+        offer_at[o] * width + request_at[r] for o, r in prefer if o in offer_at and r in request_at
+    ]
+    chosen = np.isin(edges.offer * width + edges.request, np.array(keys, dtype=np.int64))
+    value = np.where(chosen, edges.value * (1.0 + INCUMBENT_BONUS), edges.value)
+    return EdgeArrays(edges.offer, edges.request, value, edges.cap, edges.group)
 
 
 def solve_edges(edges: EdgeArrays, offer_qty: IntArray, request_qty: IntArray) -> IntArray:

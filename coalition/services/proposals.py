@@ -287,7 +287,8 @@ def resolve(
     proposals = _proposed(session)
     problem = snapshot(session, proposals, today)
     progress("solve")
-    solution = solve_optimal(problem)
+    standing = {(str(m.offer_id), str(m.request_id)) for m in proposals}
+    solution = solve_optimal(problem, prefer=standing)  # ties keep the standing proposals
     current = sum(m.value for m in proposals)
     progress("apply")
     sizes = {"offers": len(problem.offers), "requests": len(problem.requests)}
