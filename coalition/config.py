@@ -122,6 +122,10 @@ class Settings:
     notify_retry_max: float = 3600.0
     notify_claim_seconds: float = 300.0
     webhook_timeout: float = 5.0
+    # proposal emails: due this long after the proposal (none if it is gone by then), folded
+    # per person, at most one per person per interval (in-app notifications are immediate)
+    proposal_email_delay: float = 600.0
+    proposal_email_interval: float = 3600.0
     # webhooks to loopback/private/link-local addresses (off: SSRF; tests turn it on)
     webhook_allow_private: bool = False
 

@@ -80,6 +80,10 @@ def make_test_config(tmp: Path, database: str) -> dict[str, Any]:
         "ARGON2_MEMORY_COST": 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
         "WEBHOOK_ALLOW_PRIVATE": True,  # the tests' receivers listen on 127.0.0.1
+        # proposal emails due at once and unspaced, so the delivery tests can send them;
+        # tests/notify/test_proposal_emails.py sets the calm defaults back
+        "PROPOSAL_EMAIL_DELAY": 0,
+        "PROPOSAL_EMAIL_INTERVAL": 0,
     }
 
 

@@ -27,7 +27,7 @@ from coalition.events.sweeper import sweep_outbox
 from coalition.events.topology import Routes
 from coalition.models.base import utcnow
 from coalition.models.listings import ACTIVE_STATUSES, Listing
-from coalition.notify import delivery
+from coalition.notify import delivery, proposal_emails
 from coalition.notify.digest.run import DigestRun, RunReport
 from coalition.notify.smtp import Mailer
 from coalition.services import credentials, forecast, listings, proactive
@@ -119,6 +119,9 @@ def deliver_due(session: Session, now: datetime | None = None, limit: int | None
     limit = limit or current_settings().notify_batch
     if interrupted := delivery.interrupt_stale(session, now):
         log.warning("%d deliveries were interrupted by a worker stop", interrupted)
+    calm = proposal_emails.calm_due(session, now)
+    if any(calm.values()):
+        log.info("proposal emails: %s", calm)
     session.commit()
     attempts = 0
     with Mailer.from_config(current_app.config) as mailer:

@@ -42,6 +42,8 @@ class DeliveryState(enum.StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    # never sent, on purpose: a proposal email whose proposal was gone, or folded into another
+    DROPPED = "dropped"
 
     @property
     def label(self) -> str:

@@ -32,7 +32,7 @@ from coalition.models.notifications import (
 )
 from coalition.models.organizations import Organization
 from coalition.models.users import User
-from coalition.notify import emails, webhooks
+from coalition.notify import emails, proposal_emails, webhooks
 from coalition.notify.links import match_path
 from coalition.notify.message import Message
 from coalition.services.discretion import Viewer, counterpart, match_view, side_of
@@ -195,7 +195,10 @@ def add_emails(session: Session, event: Event, match: Match, people: list[Recipi
         if person.user.id in skip or not person.user.email:
             continue
         message = message_for(event, match, person.viewer, discreet=person.discreet)
-        session.add(emails.pending_email(event, match, person.user, message, person.discreet))
+        row = emails.pending_email(event, match, person.user, message, person.discreet)
+        if event.type == names.MATCH_PROPOSED:
+            row.next_attempt_at = proposal_emails.due_at(utcnow())  # calm: see proposal_emails
+        session.add(row)
         skip.add(person.user.id)
 
 
