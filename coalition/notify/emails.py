@@ -8,6 +8,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 
+from flask_babel import gettext
+
 from coalition.events.envelope import Event
 from coalition.models.matches import Match
 from coalition.models.notifications import EmailDelivery
@@ -25,7 +27,7 @@ def pending_email(
     event: Event, match: Match, user: User, message: Message, discreet: bool
 ) -> EmailDelivery:
     """Render the email for one person now; it is sent after the handler commits."""
-    subject = f"Coalition: {message.title}"
+    subject = gettext("Coalition: %(title)s", title=message.title)
     msg = build_message(
         user.email,
         subject,

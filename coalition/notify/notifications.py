@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 
 from coalition.config import current_settings
 from coalition.events import names
 from coalition.events.envelope import Event
-from coalition.i18n import N_
+from coalition.i18n import DEFAULT_LOCALE, N_
+from coalition.labels import label, translated
 from coalition.models.base import utcnow
 from coalition.models.matches import Match, MatchState
 from coalition.models.notifications import (
@@ -158,7 +160,8 @@ def add_in_app(session: Session, event: Event, match: Match, people: list[Recipi
     for person in people:
         if person.user.id in done:
             continue
-        message = message_for(event, match, person.viewer, discreet=False)
+        with force_locale(person.user.locale or DEFAULT_LOCALE):
+            message = message_for(event, match, person.viewer, discreet=False)
         session.add(
             Notification(
                 user_id=person.user.id,
@@ -194,8 +197,9 @@ def add_emails(session: Session, event: Event, match: Match, people: list[Recipi
     for person in people:
         if person.user.id in skip or not person.user.email:
             continue
-        message = message_for(event, match, person.viewer, discreet=person.discreet)
-        row = emails.pending_email(event, match, person.user, message, person.discreet)
+        with force_locale(person.user.locale or DEFAULT_LOCALE):  # the reader's language
+            message = message_for(event, match, person.viewer, discreet=person.discreet)
+            row = emails.pending_email(event, match, person.user, message, person.discreet)
         if event.type == names.MATCH_PROPOSED:
             row.next_attempt_at = proposal_emails.due_at(utcnow())  # calm: see proposal_emails
         session.add(row)
@@ -234,14 +238,19 @@ def message_for(event: Event, match: Match, viewer: Viewer, discreet: bool) -> M
     if (match.names_shared or viewer.coordinator) and not any(
         words["other"] in line for line in message.lines
     ):
-        message.lines.append(f"With: {words['other']}.")
+        message.lines.append(gettext("With: %(other)s.", other=words["other"]))
     return message
 
 
 def _words(match: Match, viewer: Viewer, discreet: bool) -> dict[str, Any]:
     """The pieces every message uses."""
     view = match_view(match, viewer, discreet=discreet)
-    what = f"{match.quantity} {view['unit']} of {view['category_label']}"
+    what = gettext(
+        "%(quantity)s %(unit)s of %(category)s",
+        quantity=match.quantity,
+        unit=translated(view["unit"]),
+        category=view["category_label"],
+    )
     if viewer.coordinator:
         other = f"{view['offer']['description']} → {view['request']['description']}"
     else:
@@ -252,84 +261,111 @@ def _words(match: Match, viewer: Viewer, discreet: bool) -> dict[str, Any]:
 def _role_line(words: dict[str, Any]) -> str:
     """'You would give …' / 'You would receive …'."""
     if words["side"] == "offer":
-        return f"You would give {words['what']} to {words['other']}."
+        return gettext("You would give %(what)s to %(other)s.", **_pair(words))
     if words["side"] == "request":
-        return f"You would receive {words['what']} from {words['other']}."
+        return gettext("You would receive %(what)s from %(other)s.", **_pair(words))
     return f"{words['what']}: {words['other']}."
+
+
+def _pair(words: dict[str, Any]) -> dict[str, Any]:
+    """What moves and the other side."""
+    return {"what": words["what"], "other": words["other"]}
 
 
 def _proposed(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
     if viewer.coordinator:
         return Message(
-            f"New proposal to review: {words['what']}",
-            ["A coordinator's approval is needed before anything is shared."],
+            gettext("New proposal to review: %(what)s", what=words["what"]),
+            [gettext("A coordinator's approval is needed before anything is shared.")],
         )
     return Message(
-        f"Possible match: {words['what']}",
-        [_role_line(words), "A coordinator reviews it before names and contacts are shared."],
+        gettext("Possible match: %(what)s", what=words["what"]),
+        [
+            _role_line(words),
+            gettext("A coordinator reviews it before names and contacts are shared."),
+        ],
     )
 
 
 def _approved(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
     return Message(
-        f"Match approved: {words['what']}",
-        [_role_line(words), "Both organizations now see each other's contacts. Accept or decline."],
+        gettext("Match approved: %(what)s", what=words["what"]),
+        [
+            _role_line(words),
+            gettext("Both organizations now see each other's contacts. Accept or decline."),
+        ],
     )
 
 
 def _rejected(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
-    lines = ["A coordinator decided this proposal will not go ahead; the quantity is free again."]
-    return Message(f"Proposal not approved: {words['what']}", lines)
+    lines = [
+        gettext(
+            "A coordinator decided this proposal will not go ahead; the quantity is free again."
+        )
+    ]
+    return Message(gettext("Proposal not approved: %(what)s", what=words["what"]), lines)
 
 
 def _accepted(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
     if event.data.get("complete"):
         return Message(
-            f"Both organizations accepted: {words['what']}",
-            ["Arrange the hand-off; the giving organization confirms it when done."],
+            gettext("Both organizations accepted: %(what)s", what=words["what"]),
+            [gettext("Arrange the hand-off; the giving organization confirms it when done.")],
         )
     ours = event.data.get("side") == words["side"]
-    who = "Your organization" if ours else "The other organization"
-    return Message(
-        f"{who} accepted: {words['what']}", ["The match goes ahead once both sides accept."]
+    title = (
+        gettext("Your organization accepted: %(what)s", what=words["what"])
+        if ours
+        else gettext("The other organization accepted: %(what)s", what=words["what"])
     )
+    return Message(title, [gettext("The match goes ahead once both sides accept.")])
 
 
 def _declined(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
     return Message(
-        f"Match declined: {words['what']}",
-        ["One of the organizations declined; the quantity is free for other matches."],
+        gettext("Match declined: %(what)s", what=words["what"]),
+        [gettext("One of the organizations declined; the quantity is free for other matches.")],
     )
 
 
 def _handed_off(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
-    lines = ["The giving organization reports the hand-off."]
+    lines = [gettext("The giving organization reports the hand-off.")]
     if words["side"] == "request":
-        lines.append("Confirm receipt once it has arrived.")
-    return Message(f"Handed off: {words['what']}", lines)
+        lines.append(gettext("Confirm receipt once it has arrived."))
+    return Message(gettext("Handed off: %(what)s", what=words["what"]), lines)
 
 
 def _fulfilled(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
-    return Message(f"Received: {words['what']}", ["The receiving organization confirmed receipt."])
+    return Message(
+        gettext("Received: %(what)s", what=words["what"]),
+        [gettext("The receiving organization confirmed receipt.")],
+    )
 
 
 def _cancelled(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
-    lines = ["The match was cancelled; the quantity is free for other matches."]
+    lines = [gettext("The match was cancelled; the quantity is free for other matches.")]
     if match.reason and (match.names_shared or viewer.coordinator):
-        lines.append(f"Reason: {match.reason}")
-    return Message(f"Match cancelled: {words['what']}", lines)
+        lines.append(gettext("Reason: %(reason)s", reason=match.reason))
+    return Message(gettext("Match cancelled: %(what)s", what=words["what"]), lines)
 
 
 def _expired(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
     hours = current_settings().match_hold_hours
     return Message(
-        f"Match expired: {words['what']}",
-        [f"Nobody acted on it within {hours} hours; the quantity is free again."],
+        gettext("Match expired: %(what)s", what=words["what"]),
+        [
+            gettext(
+                "Nobody acted on it within %(hours)s hours; the quantity is free again.",
+                hours=hours,
+            )
+        ],
     )
 
 
 def _generic(event: Event, match: Match, viewer: Viewer, words: dict[str, Any]) -> Message:
-    return Message(f"Match {match.state.label}: {words['what']}")
+    return Message(
+        gettext("Match %(state)s: %(what)s", state=label(match.state), what=words["what"])
+    )
 
 
 WORDING = {

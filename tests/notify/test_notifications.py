@@ -3,8 +3,10 @@ sending emails to a real SMTP server and signed webhooks to a real HTTP receiver
 
 from __future__ import annotations
 
+import email
 import logging
 from datetime import timedelta
+from email.policy import default as default_policy
 
 import pytest
 import sqlalchemy as sa
@@ -385,3 +387,25 @@ def test_webhook_urls_must_be_http():
         with pytest.raises(ServiceError) as raised:
             webhooks.save_webhook(db.session, None, pair.giver, url, active=True)
         assert raised.value.field == "url"
+
+
+def test_each_person_is_told_in_their_own_language():
+    pair = make_pair()
+    pair.giver_member.locale = "es"
+    db.session.commit()
+    event = handle("match.proposed")
+    note = db.session.scalar(
+        sa.select(Notification).where(
+            Notification.event_id == event.id, Notification.user_id == pair.giver_member.id
+        )
+    )
+    assert note.title.startswith("Posible emparejamiento: ")
+    assert "Coordinación la revisa antes de compartir nombres y contactos." in note.body
+    spanish = emails_for(event.id)[pair.giver_member.email]
+    assert spanish.subject.startswith("Coalition: Posible emparejamiento")
+    body = email.message_from_string(spanish.message, policy=default_policy)
+    text = body.get_body(("plain",)).get_content()
+    assert text.startswith(f"Hola, {pair.giver_member.name}:")
+    assert "Vea el emparejamiento en Coalition:" in text
+    english = emails_for(event.id)[pair.receiver_member.email]
+    assert english.subject.startswith("Coalition: Possible match")
