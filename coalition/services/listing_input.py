@@ -20,6 +20,7 @@ from coalition.models.listings import Direction, Urgency, Visibility
 from coalition.schema_fields import enum_field
 from coalition.services.catalog import category_by_slug
 from coalition.services.errors import flatten_errors
+from coalition.services.impact import TAG_MAX
 
 POSITIVE_INTEGER = "must be a positive integer"
 SUPPLY_FIELDS = ("expires_on", "need_by", "accepts_expired")
@@ -27,6 +28,7 @@ STAFFING_FIELDS = ("credentials", "languages", "remote_ok", "windows")
 REQUEST_FIELDS = ("need_by", "urgency", "accepts_expired")
 MAX_NOTES = 2000
 MAX_WINDOWS = 50
+MAX_TAGS = 20
 
 
 class WholeNumber(fields.Integer):
@@ -128,6 +130,18 @@ class ListingInputSchema(Schema):
     languages = fields.List(fields.String(validate=LANGUAGE), validate=validate.Length(max=20))
     remote_ok = fields.Boolean()
     windows = fields.List(fields.Nested(WindowSchema), validate=validate.Length(max=MAX_WINDOWS))
+    tags = fields.List(
+        fields.String(
+            validate=validate.Length(
+                max=TAG_MAX, error=f"each tag may have at most {TAG_MAX} characters"
+            )
+        ),
+        validate=validate.Length(max=MAX_TAGS),
+        metadata={
+            "description": "your organization's program and funding-source tags; the impact "
+            "figures filter by them (a change replaces them all)"
+        },
+    )
 
 
 class _CreateMixin:

@@ -149,6 +149,7 @@ def test_a_page_of_rows_dumps_as_its_listings_do(app, client):
             page = client.get(f"/api/v1/{path}", headers=headers).json
             for row in page:
                 item = client.get(f"/api/v1/{path}/{row['id']}", headers=headers).json
+                item.pop("tags")  # one listing also carries its tags; pages leave them out
                 assert row == item, "a page row reads as the listing itself"
             assert {r["id"] for r in page} == {
                 listing.id for listing in mine + theirs if listing.direction.value == path[:-1]

@@ -18,7 +18,8 @@ from coalition.api_support import (
 )
 from coalition.auth import actor
 from coalition.blueprints.listings.rows import listing_view, row_columns
-from coalition.blueprints.listings.schemas import OUTPUT_SCHEMAS, QUERY_SCHEMAS
+from coalition.blueprints.listings.schemas import ITEM_SCHEMAS, OUTPUT_SCHEMAS, QUERY_SCHEMAS
+from coalition.blueprints.listings.tagging import save_tags
 from coalition.extensions import db
 from coalition.models.listings import Direction, Listing
 from coalition.services import listings as service
@@ -63,7 +64,7 @@ def _list(
 
 def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
     """Add the collection and item views for offers or requests to `blp`."""
-    out_schema = OUTPUT_SCHEMAS[direction]
+    out_schema, item_schema = OUTPUT_SCHEMAS[direction], ITEM_SCHEMAS[direction]
     noun = direction.value
 
     @blp.route("")
@@ -79,11 +80,12 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
             return _list(direction, args, pagination_parameters)
 
         @blp.arguments(CREATE_SCHEMAS[direction])
-        @blp.response(201, out_schema)
+        @blp.response(201, item_schema)
         @document_errors(blp, *ERRORS)
         def post(self, data: dict[str, Any]) -> Any:
             """Post a new listing for your organization (coordinators name `org`)."""
             listing = service.post_listing(db.session, actor(), direction, data)
+            save_tags(listing, data)
             commit_for_response()
             return listing
 
@@ -94,19 +96,20 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
     class Item(MethodView):
         decorators = [api_login_required]
 
-        @blp.response(200, out_schema)
+        @blp.response(200, item_schema)
         @document_errors(blp, HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND)
         def get(self, listing_id: int) -> Any:
             """Read one listing."""
             return _find(listing_id, direction)
 
         @blp.arguments(UPDATE_SCHEMAS[direction])
-        @blp.response(200, out_schema)
+        @blp.response(200, item_schema)
         @document_errors(blp, *ERRORS)
         def patch(self, data: dict[str, Any], listing_id: int) -> Any:
             """Change some fields; the quantity cannot drop below what is reserved."""
             listing = _find(listing_id, direction)
             service.update_listing(db.session, actor(), listing, data)
+            save_tags(listing, data)
             commit_for_response()
             return listing
 

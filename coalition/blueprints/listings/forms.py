@@ -19,10 +19,12 @@ from wtforms import (
 )
 from wtforms.widgets import DateInput, NumberInput
 
+from coalition.extensions import db
 from coalition.labels import VALUE_LABELS, translated
 from coalition.models.catalog import Category, Kind
 from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
 from coalition.models.organizations import Organization
+from coalition.services.impact import TAG_MAX, listing_tags, normalize_tag
 from coalition.services.listings_csv import format_list, format_windows, parse_windows, split_list
 
 URGENCY_CHOICES = [
@@ -90,6 +92,10 @@ class ListingForm(FlaskForm):
         _l("Who can see it"), choices=VISIBILITY_CHOICES, default="coalition", validate_choice=False
     )
     notes = TextAreaField(_l("Notes"))
+    tags = StringField(
+        _l("Programs and funders"),
+        description=_l("your own tags, separated by ; e.g. County grant; Foundation X"),
+    )
 
 
 class QuickPostForm(FlaskForm):
@@ -171,8 +177,23 @@ def form_input(
     if direction == Direction.REQUEST.value:
         raw["urgency"] = form.urgency.data or "normal"
     _list_fields(form, raw, errors, zone, editing)
+    _tags(form, raw, errors, editing)
     _flags(form, raw, direction, kind)
     return raw, errors
+
+
+def _tags(
+    form: ListingForm, raw: dict[str, Any], errors: dict[str, list[str]], editing: bool
+) -> None:
+    """Program and funder tags from `a; b` (commas stay inside a tag)."""
+    text = (form.tags.data or "").strip()
+    if not (text or editing):
+        return
+    tags = [normalize_tag(t) for t in text.split(";") if t.strip()]
+    if any(len(" ".join(t.split())) > TAG_MAX for t in text.split(";")):
+        errors["tags"] = [gettext("each tag may have at most %(n)s characters", n=TAG_MAX)]
+    else:
+        raw["tags"] = tags
 
 
 def _list_fields(
@@ -221,6 +242,7 @@ def form_data(listing: Any, zone: tzinfo) -> dict[str, Any]:
         "max_distance_km": f"{listing.max_distance_km:g}",
         "visibility": listing.visibility.value,
         "notes": listing.notes,
+        "tags": "; ".join(listing_tags(db.session, listing.id)),
     }
 
 

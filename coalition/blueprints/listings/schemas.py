@@ -7,11 +7,13 @@ from typing import Any
 from marshmallow import Schema, fields, post_dump
 
 from coalition.auth import actor
+from coalition.extensions import db
 from coalition.fast_dump import FastDumpSchema
 from coalition.models.catalog import Kind
 from coalition.models.listings import Direction, ListingStatus, Urgency, Visibility
 from coalition.schema_fields import enum_field
-from coalition.services.discretion import Viewer, discreet_listing
+from coalition.services.discretion import Viewer, discreet_listing, sees_site
+from coalition.services.impact import listing_tags
 from coalition.services.listing_input import STAFFING_FIELDS, SUPPLY_FIELDS
 
 
@@ -116,6 +118,41 @@ class RequestSchema(ListingSchema):
     urgency = fields.Enum(Urgency, by_value=True, required=True)
     accepts_expired = fields.Boolean()
 
+
+class _Tagged(Schema):
+    """A single listing also carries its program and funder tags (lists leave them out, so
+    their rows stay one query and one plan)."""
+
+    tags = fields.Method(
+        "_tags",
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "nullable": True,
+            "description": "program and funding-source tags; null unless the listing is the "
+            "caller's (or a coordinator's)",
+        },
+    )
+
+    def _tags(self, listing: Any) -> list[str] | None:
+        """An organization's own tags, for it and for coordinators only."""
+        if not sees_site(listing.organization_id, Viewer.of(actor())):
+            return None
+        return listing_tags(db.session, listing.id)
+
+
+class OfferItemSchema(_Tagged, OfferSchema):
+    """One offer, with its tags."""
+
+
+class RequestItemSchema(_Tagged, RequestSchema):
+    """One request, with its tags."""
+
+
+ITEM_SCHEMAS: dict[Direction, type[ListingSchema]] = {
+    Direction.OFFER: OfferItemSchema,
+    Direction.REQUEST: RequestItemSchema,
+}
 
 OUTPUT_SCHEMAS: dict[Direction, type[ListingSchema]] = {
     Direction.OFFER: OfferSchema,

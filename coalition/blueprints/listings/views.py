@@ -25,6 +25,7 @@ from coalition.blueprints.listings.forms import (
     form_input,
     org_choices,
 )
+from coalition.blueprints.listings.tagging import save_tags
 from coalition.blueprints.stock.present import suggestion_text
 from coalition.extensions import db
 from coalition.matching.geo import haversine_km
@@ -338,10 +339,12 @@ def _save_new(form: ListingForm, direction: Direction) -> Listing | None:
     errors = {**schema_errors, **errors}
     if not errors:
         try:
-            return service.post_listing(db.session, current_user, direction, data, org=org)
+            listing = service.post_listing(db.session, current_user, direction, data, org=org)
         except ServiceError as exc:
             _service_error(form, exc)
             return None
+        save_tags(listing, data)
+        return listing
     attach_errors(form, errors)
     return None
 
@@ -512,6 +515,7 @@ def _save_edit(form: ListingForm, listing: Listing) -> bool:
     except ServiceError as exc:
         _service_error(form, exc)
         return False
+    save_tags(listing, data)
     return True
 
 
