@@ -67,7 +67,8 @@ def _query_errors() -> dict[str, list[str]]:
     errors = {}
     for name, value in request.args.items(multi=True):
         digits = value.strip().lstrip("+-")
-        if digits.isdigit() and abs(int(value)) > MAX_INT:
+        # ASCII digits only: "6³" is isdigit() but not int()
+        if digits.isascii() and digits.isdigit() and int(digits) > MAX_INT:
             errors[name] = [f"Must be at most {MAX_INT}."]
     return errors
 

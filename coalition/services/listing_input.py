@@ -31,13 +31,20 @@ MAX_WINDOWS = 50
 MAX_TAGS = 20
 
 
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,79}$"
+SLUG = re.compile(SLUG_PATTERN)
+
+
 class WholeNumber(fields.Integer):
-    """An integer given as a JSON integer or as digits in a string; never a fraction."""
+    """An integer given as a JSON integer (120 or 120.0, as JSON Schema counts integers) or
+    as digits in a string; never a fraction."""
 
     default_error_messages = {"invalid": POSITIVE_INTEGER}
 
     def _validated(self, value: Any) -> int:
-        """Refuse booleans, floats and strings that are not plain digits."""
+        """Refuse booleans, fractions and strings that are not plain digits."""
+        if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+            value = int(value)
         if isinstance(value, bool | float):
             raise self.make_error("invalid", input=value)
         if isinstance(value, str) and not re.fullmatch(r"\s*[+-]?\d{1,12}\s*", value):
@@ -53,12 +60,18 @@ class CategoryField(fields.String):
         "inactive": "this category is no longer in use",
     }
 
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": SLUG_PATTERN, "minLength": 1, "maxLength": 80}
+        super().__init__(**{**kwargs, "metadata": {**metadata, **kwargs.get("metadata", {})}})
+
     # A String on the wire and in the OpenAPI schema, deliberately a Category once loaded.
     def _deserialize(  # type: ignore[override]
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
     ) -> Category:
         """Resolve the slug; unknown and inactive categories are errors."""
         slug = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not SLUG.fullmatch(slug):  # "" and the like: as documented, never looked up
+            raise self.make_error("unknown")
         category = category_by_slug(db.session, slug)
         if category is None:
             raise self.make_error("unknown")
@@ -78,7 +91,8 @@ LANGUAGE = validate.Regexp(
 def _category_field(required: bool) -> CategoryField:
     """The category slug field."""
     return CategoryField(
-        required=required, metadata={"description": "category slug, e.g. naloxone-nasal-4mg"}
+        required=required,
+        metadata={"description": "category slug, e.g. naloxone-nasal-4mg"},
     )
 
 
@@ -89,6 +103,31 @@ def _quantity_field(required: bool) -> WholeNumber:
         validate=validate.Range(min=1, max=10_000_000, error=POSITIVE_INTEGER),
         metadata={"description": "units for supplies, hours for staffing"},
     )
+
+
+def _site_fields(allow_none: bool) -> dict[str, fields.Float]:
+    """`lat`, `lon` and `max_distance_km`: null (the organization's own) only on creation."""
+    null: dict[str, Any] = {"null": "may not be null"}
+    return {
+        "lat": fields.Float(
+            allow_none=allow_none,
+            error_messages=null,
+            validate=validate.Range(-90, 90, error="must be between -90 and 90"),
+        ),
+        "lon": fields.Float(
+            allow_none=allow_none,
+            error_messages=null,
+            validate=validate.Range(-180, 180, error="must be between -180 and 180"),
+        ),
+        "max_distance_km": fields.Float(
+            allow_none=allow_none,
+            error_messages=null,
+            validate=validate.Range(
+                min=0, max=20_000, min_inclusive=False, error="must be a positive number of km"
+            ),
+            metadata={"exclusiveMinimum": 0},  # apispec leaves min_inclusive=False out
+        ),
+    }
 
 
 class WindowSchema(Schema):
@@ -106,18 +145,9 @@ class ListingInputSchema(Schema):
     kind = enum_field(Kind, metadata={"description": "supply or staffing"})
     category = _category_field(required=False)
     quantity = _quantity_field(required=False)
-    lat = fields.Float(
-        allow_none=True, validate=validate.Range(-90, 90, error="must be between -90 and 90")
-    )
-    lon = fields.Float(
-        allow_none=True, validate=validate.Range(-180, 180, error="must be between -180 and 180")
-    )
-    max_distance_km = fields.Float(
-        allow_none=True,
-        validate=validate.Range(
-            min=0, max=20_000, min_inclusive=False, error="must be a positive number of km"
-        ),
-    )
+    lat = _site_fields(allow_none=True)["lat"]
+    lon = _site_fields(allow_none=True)["lon"]
+    max_distance_km = _site_fields(allow_none=True)["max_distance_km"]
     notes = fields.String(validate=validate.Length(max=MAX_NOTES))
     visibility = enum_field(Visibility)
     expires_on = fields.Date(
@@ -179,18 +209,13 @@ class SuggestionSchema(ListingInputSchema):
     category = _category_field(required=True)
 
 
-class _NoNullSite:
-    """A change cannot clear a listing's site or distance (the columns are NOT NULL)."""
+class _NoNullSite(Schema):
+    """A change cannot clear a listing's site or distance (the columns are NOT NULL), and
+    the document says so: on a change they are numbers, never null."""
 
-    @validates_schema
-    def _no_null_site(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """`lat`, `lon` and `max_distance_km` may change, not become null."""
-        nulls = [name for name in NOT_NULL_ON_CHANGE if name in data and data[name] is None]
-        if nulls:
-            raise ValidationError({name: ["may not be null"] for name in nulls})
-
-
-NOT_NULL_ON_CHANGE = ("lat", "lon", "max_distance_km")
+    lat = _site_fields(allow_none=False)["lat"]
+    lon = _site_fields(allow_none=False)["lon"]
+    max_distance_km = _site_fields(allow_none=False)["max_distance_km"]
 
 
 class OfferUpdateSchema(_NoNullSite, ListingInputSchema):

@@ -87,3 +87,10 @@ def test_patching_a_location_field_to_null_is_refused(client, bearer, admin, fie
     response = client.patch(f"/api/v1/offers/{listing.id}", json={field: None}, headers=bearer)
     assert response.status_code == 422
     assert field in response.json["errors"]
+
+
+@pytest.mark.parametrize("value", ["6³", "\x1c6³", "1 2", "²"])
+def test_query_numbers_that_are_not_ascii_digits_are_a_422_not_a_crash(client, bearer, value):
+    response = client.get("/api/v1/requests", query_string={"page": value}, headers=bearer)
+    assert response.status_code == 422
+    assert response.json["errors"]

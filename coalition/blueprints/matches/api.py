@@ -128,7 +128,7 @@ def _member_action(action: str, summary: str, with_reason: bool = False) -> type
 
         if with_reason:
 
-            @blp.arguments(OptionalReasonSchema)
+            @blp.arguments(OptionalReasonSchema, required=False)  # no body: no reason
             @blp.response(200, MatchSchema)
             @document_errors(blp, *ERRORS)
             def post(self, data: dict[str, Any], match_id: int) -> Any:
