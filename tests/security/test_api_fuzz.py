@@ -57,8 +57,12 @@ REFERENCES = {
     "only applies to staffing listings",
     "only applies to supply listings",
     "give at least one availability window",
+    "must not be in the past",
+    "cannot change; withdraw and post a new listing",
 }
-BETWEEN_FIELDS = re.compile(r"window \d+: the end must be after the start")
+BETWEEN_FIELDS = re.compile(
+    r"window \d+: the end must be after the start|[a-z0-9-]+ is a \w+ category, not \w+"
+)
 
 
 def _field_messages(response: Any) -> dict[str, Any]:
