@@ -251,7 +251,32 @@ def _proposed(session: Session) -> list[Match]:
     return list(session.scalars(sa.select(Match).where(Match.state == MatchState.PROPOSED)))
 
 
-def snapshot(session: Session, proposals: Sequence[Match], today: date) -> Problem:
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What a re-solve reads of a standing proposal: one narrow row, no ORM object."""
+
+    id: int
+    offer_id: int
+    request_id: int
+    quantity: int
+    value_per_unit: float
+
+    @property
+    def value(self) -> float:
+        """As `Match.value`."""
+        return self.value_per_unit * self.quantity
+
+
+def standing_proposals(session: Session) -> list[Standing]:
+    """The unapproved proposals as narrow rows (explanations are large JSON never needed)."""
+    columns = (Match.id, Match.offer_id, Match.request_id, Match.quantity, Match.value_per_unit)
+    query = sa.select(*columns).where(Match.state == MatchState.PROPOSED).order_by(Match.id)
+    return [Standing(*row) for row in session.execute(query)]
+
+
+def snapshot(
+    session: Session, proposals: Sequence[Match] | Sequence[Standing], today: date
+) -> Problem:
     """Open listings with their availability counting unapproved proposals as free."""
     freed: dict[int, int] = {}
     for match in proposals:
@@ -284,7 +309,7 @@ def resolve(
     """
     today = today or today_utc()
     progress("snapshot")
-    proposals = _proposed(session)
+    proposals = standing_proposals(session)
     problem = snapshot(session, proposals, today)
     progress("solve")
     standing = {(str(m.offer_id), str(m.request_id)) for m in proposals}
@@ -324,7 +349,7 @@ def run_resolve(
 
 
 def _replace(
-    session: Session, proposals: Sequence[Match], problem: Problem, solution: Solution
+    session: Session, proposals: Sequence[Standing], problem: Problem, solution: Solution
 ) -> tuple[int, int]:
     """Swap the standing proposals for the optimum's, keeping those it keeps.
 
@@ -354,8 +379,8 @@ def _replace(
     done = apply_in_bulk(session, dropped, new, ACTOR)
     if done is not None:
         return done
-    for match in dropped:
-        _supersede(session, match)
+    for standing in dropped:
+        _supersede(session, session.get_one(Match, standing.id))
     made = (
         _record(session, str(p.offer_id), str(p.request_id), p.quantity, p.value_per_unit,
                 p.explanation, MatchSource.RESOLVE)

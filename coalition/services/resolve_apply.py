@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -58,8 +58,21 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+class Proposal(Protocol):
+    """What the bulk writes read of a standing proposal (a `Match` or a narrow row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def offer_id(self) -> int: ...
+    @property
+    def request_id(self) -> int: ...
+    @property
+    def quantity(self) -> int: ...
+
+
 def apply_in_bulk(
-    session: Session, dropped: Sequence[Match], new: Sequence[NewProposal], actor: str
+    session: Session, dropped: Sequence[Proposal], new: Sequence[NewProposal], actor: str
 ) -> tuple[int, int] | None:
     """Cancel `dropped`, record `new`; (cancelled, created), or None after a conflict."""
     savepoint = session.begin_nested()
@@ -78,11 +91,11 @@ def apply_in_bulk(
     return cancelled, len(created)
 
 
-def _sides(match: Match | NewProposal) -> tuple[int, int]:
+def _sides(match: Proposal | NewProposal) -> tuple[int, int]:
     return (match.offer_id, match.request_id)
 
 
-def _cancel(session: Session, dropped: Sequence[Match]) -> int:
+def _cancel(session: Session, dropped: Sequence[Proposal]) -> int:
     """Cancel every dropped proposal, each still unapproved; otherwise a conflict."""
     now, done = utcnow(), 0
     for part in chunks([m.id for m in dropped]):
@@ -100,7 +113,7 @@ def _cancel(session: Session, dropped: Sequence[Match]) -> int:
     return done
 
 
-def _net_deltas(dropped: Sequence[Match], new: Sequence[NewProposal]) -> dict[int, int]:
+def _net_deltas(dropped: Sequence[Proposal], new: Sequence[NewProposal]) -> dict[int, int]:
     """Change of `reserved` per listing: released by the dropped, held by the new."""
     delta: dict[int, int] = defaultdict(int)
     for match in dropped:
@@ -187,7 +200,7 @@ def _payload(match: Any) -> dict[str, Any]:
 
 
 def _emit(
-    session: Session, dropped: Sequence[Match], created: Sequence[dict[str, Any]], actor: str
+    session: Session, dropped: Sequence[Proposal], created: Sequence[dict[str, Any]], actor: str
 ) -> None:
     """The outbox events the one-by-one path records, in one INSERT."""
     events = [
