@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -32,9 +33,10 @@ from coalition.matching import (
     solve_optimal,
 )
 from coalition.models.base import utcnow
-from coalition.models.catalog import Kind
+from coalition.models.catalog import Category, Kind
 from coalition.models.listings import ACTIVE_STATUSES, Direction, Listing, ListingStatus
 from coalition.models.matches import OPEN_STATES, Match, MatchSource, MatchState, ResolveRun
+from coalition.models.organizations import Organization
 from coalition.services import credentials, stock
 from coalition.services.listings import listing_to_problem_dict
 from coalition.services.match_lifecycle import close_for_listing
@@ -277,24 +279,76 @@ def standing_proposals(session: Session) -> list[Standing]:
 def snapshot(
     session: Session, proposals: Sequence[Match] | Sequence[Standing], today: date
 ) -> Problem:
-    """Open listings with their availability counting unapproved proposals as free."""
+    """Open listings with their availability counting unapproved proposals as free.
+
+    One query (listings joined to their category and organization, only the columns the
+    engine reads) and one for the credentials held; no ORM objects are built.
+    """
     freed: dict[int, int] = {}
     for match in proposals:
         for listing_id in (match.offer_id, match.request_id):
             freed[listing_id] = freed.get(listing_id, 0) + match.quantity
-    query = (
-        sa.select(Listing)
-        .options(joinedload(Listing.category), joinedload(Listing.organization))
-        .where(Listing.status.in_(RESOLVABLE))
-    )
-    rows = [r for r in session.scalars(query).unique() if r.available + freed.get(r.id, 0) > 0]
     held = credentials.holdings(session, today)
-    engine = [to_engine(r, r.available + freed.get(r.id, 0), held) for r in rows]
+    engine = []
+    for view in snapshot_rows(session):
+        quantity = view.available + freed.get(view.id, 0)
+        if quantity > 0:
+            engine.append(to_engine(cast(Listing, view), quantity, held))
     return Problem(
         today=today,
         offers=tuple(x for x in engine if isinstance(x, Offer)),
         requests=tuple(x for x in engine if isinstance(x, Request)),
     )
+
+
+SNAPSHOT_COLUMNS = (
+    "id", "organization_id", "direction", "kind", "quantity", "reserved", "fulfilled", "lat",
+    "lon", "max_distance_km", "urgency", "expires_on", "need_by", "accepts_expired",
+    "credentials", "languages", "remote_ok", "windows",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Slug:
+    slug: str
+    requires_credential: Any = None
+
+
+class ListingRow(SimpleNamespace):
+    """A snapshot row read by `to_engine` and the eligibility rule as they read a Listing."""
+
+    @property
+    def available(self) -> int:
+        return int(self.quantity - self.reserved - self.fulfilled)
+
+    @property
+    def is_offer(self) -> bool:
+        return bool(self.direction == Direction.OFFER)
+
+
+def snapshot_rows(session: Session) -> list[ListingRow]:
+    """The re-solvable listings as rows, in one query."""
+    columns = [getattr(Listing, name) for name in SNAPSHOT_COLUMNS]
+    query = (
+        sa.select(
+            *columns,
+            Category.slug.label("category_slug"),
+            Category.requires_credential.label("category_requires"),
+            Organization.slug.label("organization_slug"),
+        )
+        .join(Category, Category.id == Listing.category_id)
+        .join(Organization, Organization.id == Listing.organization_id)
+        .where(Listing.status.in_(RESOLVABLE))
+        .order_by(Listing.id)
+    )
+    views = []
+    for row in session.execute(query):
+        values = row._mapping
+        view = ListingRow(**{name: values[name] for name in SNAPSHOT_COLUMNS})
+        view.category = _Slug(values["category_slug"], values["category_requires"])
+        view.organization = _Slug(values["organization_slug"])
+        views.append(view)
+    return views
 
 
 def resolve(
