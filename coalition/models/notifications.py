@@ -111,6 +111,9 @@ class EmailDelivery(TimestampMixin, Model):
     # the whole message, built when the event is handled: a retry sends exactly the same
     subject: Mapped[str] = mapped_column(String(300))
     message: Mapped[str] = mapped_column(Text)
+    # a reset or invitation link is stored without its token: {"purpose", "payload"} of the
+    # signed token the worker puts in place of coalition.services.mail.TOKEN_PLACEHOLDER
+    link_token: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     state: Mapped[DeliveryState] = mapped_column(
         enum_column(DeliveryState, "delivery_state"), default=DeliveryState.PENDING
     )

@@ -18,7 +18,8 @@ from coalition.notify.links import absolute, match_path, preferences_path
 from coalition.notify.message import Message
 from coalition.notify.outcome import Outcome
 from coalition.notify.smtp import DeliveryError, Mailer, Outgoing
-from coalition.services.mail import build_message
+from coalition.security import sign
+from coalition.services.mail import TOKEN_PLACEHOLDER, build_message
 
 TEMPLATE = "match_notification"
 
@@ -51,10 +52,26 @@ def pending_email(
 
 
 def parse(delivery: EmailDelivery) -> EmailMessage:
-    """The stored message, ready to send."""
+    """The stored message, ready to send: a link's token is signed now and put in place."""
     message = email.message_from_string(delivery.message, policy=default_policy)
     assert isinstance(message, EmailMessage)
+    if delivery.link_token:
+        token = sign(delivery.link_token["purpose"], delivery.link_token["payload"])
+        _fill_token(message, token)
     return message
+
+
+def _fill_token(message: EmailMessage, token: str) -> None:
+    """Replace the placeholder in every text part (decoded, so no encoding can split it)."""
+    for part in message.walk():
+        if part.get_content_maintype() != "text" or part.is_multipart():
+            continue
+        assert isinstance(part, EmailMessage)
+        text = part.get_content()
+        if TOKEN_PLACEHOLDER in text:
+            part.set_content(
+                text.replace(TOKEN_PLACEHOLDER, token), subtype=part.get_content_subtype()
+            )
 
 
 def send_one(delivery: EmailDelivery, now: datetime, mailer: Mailer) -> Outcome:

@@ -19,12 +19,11 @@ from coalition.security import (
     hash_password,
     new_api_token,
     password_fingerprint,
-    sign,
     unsign,
 )
 from coalition.services.audit import audit, diff
 from coalition.services.errors import ServiceError
-from coalition.services.mail import build_message, queue_email
+from coalition.services.mail import TOKEN_PLACEHOLDER, LinkToken, build_message, queue_email
 from coalition.sessions import Session
 
 INVITE_PURPOSE = "invite"
@@ -139,7 +138,10 @@ def invite(
     session.add(invitation)
     session.flush()
     audit(session, actor, "invitation.created", invitation, {"email": email, "org_role": role})
-    queue_email(session, _invitation_email(invitation, actor), "invitation.created")
+    token = LinkToken(INVITE_PURPOSE, {"id": invitation.id, "email": invitation.email})
+    queue_email(
+        session, _invitation_email(invitation, actor), "invitation.created", link_token=token
+    )
     return invitation
 
 
@@ -159,8 +161,7 @@ def _revoke_open_invitations(session: Session, org: Organization, email: str) ->
 
 def _invitation_email(invitation: Invitation, actor: Actor | None) -> Any:
     """The invitation message with its signed, expiring link."""
-    token = sign(INVITE_PURPOSE, {"id": invitation.id, "email": invitation.email})
-    link = external_url("auth.accept_invitation", token=token)
+    link = external_url("auth.accept_invitation", token=TOKEN_PLACEHOLDER)  # signed when sent
     return build_message(
         invitation.email,
         f"You are invited to join {invitation.organization.name} on Coalition",
@@ -249,13 +250,15 @@ def request_password_reset(session: Session, email: str) -> None:
     user = find_user(session, email)
     if user is None or not user.is_active:
         return
-    token = sign(RESET_PURPOSE, {"id": user.id, "fp": password_fingerprint(user.password_hash)})
-    link = external_url("auth.reset_password", token=token)
+    token = LinkToken(
+        RESET_PURPOSE, {"id": user.id, "fp": password_fingerprint(user.password_hash)}
+    )
+    link = external_url("auth.reset_password", token=TOKEN_PLACEHOLDER)  # signed at send time
     minutes = current_settings().reset_max_age // 60
     message = build_message(
         user.email, "Reset your Coalition password", "reset", user=user, link=link, minutes=minutes
     )
-    queue_email(session, message, "password.reset_requested", user.id)
+    queue_email(session, message, "password.reset_requested", user.id, link_token=token)
 
 
 def user_from_reset_token(session: Session, token: str) -> User:

@@ -9,6 +9,7 @@ nothing; an SMTP server that is down delays the email instead of losing it.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -40,10 +41,28 @@ def build_message(
     return msg
 
 
+# What a reset or invitation link carries instead of its token until the worker sends it:
+# whoever reads email_deliveries (a backup, the ops pages) finds no working link there.
+TOKEN_PLACEHOLDER = "coalition-link-token"
+
+
+@dataclass(frozen=True)
+class LinkToken:
+    """A signed token to put in a message at send time (`coalition.security.sign`)."""
+
+    purpose: str
+    payload: dict[str, Any]
+
+
 def queue_email(
-    session: Session, message: EmailMessage, kind: str, user_id: int | None = None
+    session: Session,
+    message: EmailMessage,
+    kind: str,
+    user_id: int | None = None,
+    link_token: LinkToken | None = None,
 ) -> EmailDelivery:
-    """Record a pending delivery of `message`; the worker sends it once this commits."""
+    """Record a pending delivery of `message`; the worker sends it once this commits. With
+    `link_token`, the message holds TOKEN_PLACEHOLDER where the signed token goes."""
     delivery = EmailDelivery(
         event_id=str(uuid.uuid4()),
         event_type=kind,
@@ -51,6 +70,9 @@ def queue_email(
         to_address=str(message["To"]),
         subject=str(message["Subject"]),
         message=message.as_string(),
+        link_token=None
+        if link_token is None
+        else {"purpose": link_token.purpose, "payload": link_token.payload},
     )
     session.add(delivery)
     return delivery
