@@ -296,6 +296,8 @@ STATIC_DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": None,
+    # form errors stay in WTForms' English and are put in plain words (and Spanish) when shown
+    "WTF_I18N_ENABLED": False,
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,
     "API_TITLE": "Coalition API",

@@ -11,6 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from coalition import story
+from coalition.form_messages import human
 from coalition.i18n import LANGUAGES, N_, current_locale, timezones
 from coalition.labels import label, translated
 
@@ -182,6 +183,7 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
     "distance_text": distance_text,
 }
 TEMPLATE_FILTERS: dict[str, Any] = {
+    "human": human,
     "label": label,
     "tr": translated,
     "since": since,

@@ -35,7 +35,7 @@ def test_member_posts_an_offer_and_a_request_and_sees_them(page, live_server, cs
     page.get_by_label("What").select_option("naloxone-nasal-4mg")
     page.get_by_label("Quantity").fill("0")
     page.get_by_role("button", name="Post offer").click()
-    assert page.locator("#quantity-errors").inner_text() == "must be a positive integer"
+    assert page.locator("#quantity-errors").inner_text() == "Enter a whole number of 1 or more."
 
     page.get_by_label("Quantity").fill("120")
     page.get_by_label("Lot expiry date").fill(future(45))

@@ -40,7 +40,7 @@ def test_a_suggestion_appears_while_the_offer_is_written(browser, live_server, c
     expect(box.get_by_text("Critical need")).to_be_visible()
     expect(box).not_to_contain_text("Secret Clinic")
     page.get_by_label("Quantity").fill("-1")
-    expect(box).to_contain_text("Quantity: must be a positive integer")
+    expect(box).to_contain_text("Quantity: Enter a whole number of 1 or more.")
     page.get_by_label("Quantity").fill("50")
     expect(box).to_contain_text("Open requests could take 50 of your 50")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -136,11 +136,11 @@ def test_bad_input_is_a_422_with_the_fields_messages(login):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Suggestions will show once these are right:" in html
-    assert "Quantity: must be a positive integer" in html
-    assert "Latitude: must be between -90 and 90" in html
+    assert "Quantity: Enter a whole number of 1 or more." in html
+    assert "Latitude: Enter a latitude between -90 and 90." in html
     unknown = signed_in.post(URL, data=offer_form(category="unicorns"))
     assert unknown.status_code == 422
-    assert "What: unknown category" in unknown.get_data(as_text=True)
+    assert "What: Choose a category from the list." in unknown.get_data(as_text=True)
 
 
 def test_a_wrong_direction_is_a_404(login):
@@ -167,3 +167,14 @@ def test_suggestions_are_in_spanish(login):
     html = login(member).post(URL, data=offer_form()).get_data(as_text=True)
     assert "2 organizaciones a menos de 30 km lo necesitan." in html
     assert category("naloxone-nasal-4mg") is not None
+
+
+def test_form_errors_are_in_plain_spanish(login):
+    member = UserFactory(locale="es")
+    data = {**offer_form(quantity="0"), "lat": "95"}
+    page = login(member).post("/listings/new?direction=offer", data=data)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "Escriba un número entero de 1 o más." in html
+    assert "Escriba una latitud entre -90 y 90." in html
+    assert "must be" not in html and "Not a valid" not in html
