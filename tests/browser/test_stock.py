@@ -67,3 +67,31 @@ def test_a_member_counts_stock_on_a_phone_and_sees_days_of_supply(
     look(page, "stock-home")
     page.goto(f"{live_server}/stock/history")
     look(page, "stock-history")
+
+
+def test_credentials_suggestions_and_the_risk_page(person_page: Any, live_server: str) -> None:
+    from coalition.services import proactive
+    from tests.factories import CoordinatorFactory
+
+    page = person_page
+    width, lang = page.journey
+    member = UserFactory(email=f"risk-{lang}-{width}@example.org")
+    _history(member.organization)
+    naloxone = category("naloxone-nasal-4mg")
+    forecast.refresh(db.session, member.organization_id, naloxone.id)
+    proactive.evaluate(db.session, member.organization_id, naloxone.id)
+    db.session.commit()
+    sign_in(page, live_server, member.email)
+    expect(page.locator("#supply .notice").first).to_be_visible()
+    look(page, "stock-home-suggested")
+    page.goto(f"{live_server}/stock/")
+    expect(page.locator("#suggestions")).to_be_visible()
+    look(page, "stock-index-suggested")
+    page.goto(f"{live_server}/stock/credentials")
+    look(page, "stock-credentials")
+    page.context.clear_cookies()
+    coordinator = CoordinatorFactory(email=f"coord-{lang}-{width}@example.org")
+    sign_in(page, live_server, coordinator.email)
+    page.goto(f"{live_server}/stock/risk")
+    expect(page.locator(f"#risk-{member.organization.slug}-naloxone-nasal-4mg")).to_be_visible()
+    look(page, "stock-risk")
