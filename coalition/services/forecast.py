@@ -39,6 +39,7 @@ MIN_BAND = 0.10
 AVERAGE_BAND = 0.20
 SINGLE_BAND = 0.30
 MAX_WEEKS = 52
+HORIZON = 3650  # days: beyond this, no date is given (stock that barely moves)
 
 
 @dataclass(frozen=True)
@@ -258,25 +259,29 @@ def estimate(entries: Sequence[StockEntry]) -> Forecast:
     return result
 
 
-def project_lots(level: Level, rate: float | None, today: date) -> list[dict[str, Any]]:
-    """Each dated lot: when it will be used up (first to expire used first) and what is left
-    unused at its expiry."""
+def project_lots(
+    level: Level, rate: float | None, today: date, cautious: float | None = None
+) -> list[dict[str, Any]]:
+    """Each dated lot: when it will be used up at `rate` (first to expire used first), and
+    what is left unused at its expiry even at the `cautious` (higher) rate, so that only what
+    will surely not be used is called surplus. Without a rate nothing is called unused."""
     rows = [r for r in level.lot_rows() if r["expires_on"] is not None]
+    fast = max(rate or 0.0, cautious or 0.0)
     ahead = 0.0
     out = []
     for row in rows:
         days = max((row["expires_on"] - today).days, 0)
-        usable = row["quantity"] if rate is None else max(0.0, rate * days - ahead)
-        used = min(float(row["quantity"]), usable) if rate is not None else 0.0
+        usable = max(0.0, fast * days - ahead)
+        unused = row["quantity"] - min(float(row["quantity"]), usable) if rate else 0.0
         ahead += row["quantity"]
-        used_up = today + timedelta(days=ahead / rate) if rate else None
+        used_up = today + timedelta(days=ahead / rate) if rate and ahead / rate < HORIZON else None
         out.append(
             {
                 "lot": row["lot"],
                 "expires_on": row["expires_on"].isoformat(),
                 "quantity": row["quantity"],
                 "used_up_on": used_up.isoformat() if used_up else None,
-                "unused_at_expiry": int(round(row["quantity"] - used)),
+                "unused_at_expiry": int(round(unused)),
             }
         )
     return out
@@ -306,7 +311,7 @@ def refresh(
     level = Level(category_id)
     for entry in entries:
         level.apply(entry)
-    found.lots = project_lots(level, found.rate, now.date())
+    found.lots = project_lots(level, found.rate, now.date(), found.rate_high)
     row = session.scalar(
         sa.select(StockForecast).where(
             StockForecast.organization_id == org_id, StockForecast.category_id == category_id
@@ -327,7 +332,8 @@ def _fill(row: StockForecast, found: Forecast, now: datetime) -> None:
     row.rate, row.rate_low, row.rate_high = found.rate, found.rate_low, found.rate_high
     row.days_left, row.days_low, row.days_high = found.days_left, found.days_low, found.days_high
     days = found.days_left
-    row.runs_out_on = (now + timedelta(days=days)).date() if days is not None else None
+    soon = days is not None and days < HORIZON
+    row.runs_out_on = (now + timedelta(days=days)).date() if soon and days is not None else None
     row.method = found.method
     row.history_days = found.history_days
     row.lots = found.lots

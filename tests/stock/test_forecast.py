@@ -121,6 +121,11 @@ def test_lots_are_projected_first_to_expire_first():
     lots = forecast.project_lots(level, 10.0, date(2026, 6, 1))
     assert [(lot["lot"], lot["unused_at_expiry"]) for lot in lots] == [("A", 30), ("B", 0)]
     assert lots[0]["used_up_on"] == "2026-06-09"
+    cautious = forecast.project_lots(level, 10.0, date(2026, 6, 1), cautious=12.0)
+    assert [lot["unused_at_expiry"] for lot in cautious] == [20, 0]
+    assert all(
+        lot["unused_at_expiry"] == 0 for lot in forecast.project_lots(level, None, date(2026, 6, 1))
+    )
 
 
 # ---------------------------------------------------------------- the worker
@@ -207,3 +212,18 @@ def test_the_api_gives_the_forecast_with_the_level(app, client):
     assert body[0]["forecast"]["days_left"] == 9.0
     assert body[0]["forecast"]["rate_per_day"] == 10.0
     assert body[0]["forecast"]["expiring_units"] == 4
+
+
+def test_stock_that_barely_moves_has_no_run_out_date_and_no_overflow(app):
+    org = OrganizationFactory()
+    now = datetime.now(UTC)
+    data = inventory.load_entry(
+        {"category": "naloxone-nasal-4mg", "quantity": 900000, "expires_on": "2027-06-01"}
+    )
+    inventory.record(db.session, None, org, data, "test", now=now - timedelta(days=30))
+    data = inventory.load_entry(
+        {"category": "naloxone-nasal-4mg", "quantity": 899999, "expires_on": "2027-06-01"}
+    )
+    inventory.record(db.session, None, org, data, "test", now=now)
+    row = forecast.refresh(db.session, org.id, category("naloxone-nasal-4mg").id, now)
+    assert row.runs_out_on is None and row.lots[0]["used_up_on"] is None
