@@ -71,7 +71,7 @@ def register_listing_resource(blp: Blueprint, direction: Direction) -> None:
     class Collection(MethodView):
         decorators = [api_login_required]
 
-        @blp.arguments(QUERY_SCHEMAS[direction], location="query")
+        @blp.arguments(QUERY_SCHEMAS[direction](), location="query")  # built once
         @blp.response(200, out_schema(many=True))
         @paginated(blp)
         @document_errors(blp, HTTPStatus.UNAUTHORIZED)
