@@ -54,28 +54,31 @@ def upgrade():
         batch_op.create_index('ix_impact_facts_month_hours', ['month', 'hours_to_receipt', 'received_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_impact_facts_offer_id'), ['offer_id'], unique=False)
 
-    op.execute(
-        "INSERT INTO impact_months (month, category_id, giver_borough, receiver_borough, kind,"
-        " transfers, quantity, short_dated)"
-        " SELECT month, category_id, giver_borough, receiver_borough, MIN(kind), COUNT(*),"
-        " SUM(quantity), SUM(short_dated) FROM impact_facts"
-        " GROUP BY month, category_id, giver_borough, receiver_borough"
-    )
-    for side, column in (("gave", "giver_id"), ("received", "receiver_id")):
-        op.execute(
-            "INSERT INTO impact_month_orgs (month, side, organization_id, transfers, units, hours)"
-            f" SELECT month, '{side}', {column}, COUNT(*),"
-            " COALESCE(SUM(CASE WHEN kind = 'supply' THEN quantity ELSE 0 END), 0),"
-            " COALESCE(SUM(CASE WHEN kind = 'staffing' THEN quantity ELSE 0 END), 0)"
-            f" FROM impact_facts GROUP BY month, {column}"
-        )
-    op.execute(
-        "INSERT INTO impact_month_requests (month, request_id, transfers, on_time, has_need_by)"
-        " SELECT month, request_id, COUNT(*),"
-        " MAX(CASE WHEN on_time THEN 1 ELSE 0 END) = 1,"
-        " MAX(CASE WHEN need_by IS NOT NULL THEN 1 ELSE 0 END) = 1"
-        " FROM impact_facts GROUP BY month, request_id"
-    )
+    for sql in FILL_ROLLUPS:
+        op.execute(sql)
+
+
+# what `flask reports rebuild-impact` writes, from impact_facts (tests/impact/test_rollups.py)
+FILL_ROLLUPS = [
+    "INSERT INTO impact_months (month, category_id, giver_borough, receiver_borough, kind,"
+    " transfers, quantity, short_dated)"
+    " SELECT month, category_id, giver_borough, receiver_borough, MIN(kind), COUNT(*),"
+    " SUM(quantity), SUM(short_dated) FROM impact_facts"
+    " GROUP BY month, category_id, giver_borough, receiver_borough",
+    *(
+        "INSERT INTO impact_month_orgs (month, side, organization_id, transfers, units, hours)"
+        f" SELECT month, '{side}', {column}, COUNT(*),"
+        " COALESCE(SUM(CASE WHEN kind = 'supply' THEN quantity ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN kind = 'staffing' THEN quantity ELSE 0 END), 0)"
+        f" FROM impact_facts GROUP BY month, {column}"
+        for side, column in (("gave", "giver_id"), ("received", "receiver_id"))
+    ),
+    "INSERT INTO impact_month_requests (month, request_id, transfers, on_time, has_need_by)"
+    " SELECT month, request_id, COUNT(*),"
+    " MAX(CASE WHEN on_time THEN 1 ELSE 0 END) = 1,"
+    " MAX(CASE WHEN need_by IS NOT NULL THEN 1 ELSE 0 END) = 1"
+    " FROM impact_facts GROUP BY month, request_id",
+]
 
 
 def downgrade():

@@ -120,3 +120,22 @@ def test_a_match_no_longer_fulfilled_leaves_the_rollups(app):
     assert (figures.transfers, figures.units, figures.givers) == (2, 30, 2)
     assert [m.month for m in figures.months] == ["2026-08", "2026-09"]
     assert figures == impact.compute_from_facts(db.session, Scope(start=Q3[0], end=Q3[1]))
+
+
+def test_the_migration_fills_the_rollups_as_a_rebuild_does(app):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "migrations/versions/0009_impact_rollups.py"
+    spec = importlib.util.spec_from_file_location("rollups_migration", path)
+    assert spec and spec.loader
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    build_ledger()
+    kept = rollup_rows()
+    for model in (ImpactMonth, ImpactMonthOrg, ImpactMonthRequest):
+        db.session.execute(sa.delete(model))
+    for sql in migration.FILL_ROLLUPS:
+        db.session.execute(sa.text(sql))
+    assert rollup_rows() == kept
+    assert sum(r[5] for r in kept["impact_months"]) == 5
