@@ -115,18 +115,19 @@ def authenticated_by_token() -> bool:
     return g.get("bearer_principal") is not None and current_user.is_authenticated
 
 
+# Built once: the statement is the same on every request, only the hash differs.
+TOKEN_QUERY = (
+    sa.select(ApiToken)
+    .options(joinedload(ApiToken.organization), joinedload(ApiToken.user))
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
 def _lookup_bearer(header: str) -> Any:
     """Resolve `Bearer <token>` to the user or organization it acts for."""
     if not header.startswith("Bearer "):
         return None
-    token = db.session.scalar(
-        sa.select(ApiToken)
-        .options(joinedload(ApiToken.organization), joinedload(ApiToken.user))
-        .where(
-            ApiToken.token_hash == hash_api_token(header[7:].strip()),
-            ApiToken.revoked_at.is_(None),
-        )
-    )
+    token = db.session.scalar(TOKEN_QUERY, {"token_hash": hash_api_token(header[7:].strip())})
     if token is None:
         return None
     note_token_use(token)
