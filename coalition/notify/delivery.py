@@ -123,18 +123,35 @@ def _stamp_sent(row: Delivery, now: datetime) -> None:
 
 
 def interrupt_stale(session: Session, now: datetime) -> int:
-    """Rows a dead worker left `sending`: mark them interrupted (never re-sent)."""
-    total = 0
-    for model in DELIVERY_MODELS:
-        result = session.execute(
-            sa.update(model)
-            .where(model.state == DeliveryState.SENDING, model.claimed_until < now)
-            .values(
-                state=DeliveryState.INTERRUPTED,
-                last_error="the worker stopped while sending; not re-sent automatically",
-                claimed_until=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        total += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    """Rows a dead worker left `sending`. An email is marked interrupted (never re-sent: the
+    server may have it and mail has no dedup); a webhook is due again at once, as receivers
+    dedup on its Idempotency-Key (at least once), unless its attempts are used up."""
+    stale = sa.and_(EmailDelivery.state == DeliveryState.SENDING, EmailDelivery.claimed_until < now)
+    total = _update(session, EmailDelivery, stale, {
+        "state": DeliveryState.INTERRUPTED,
+        "last_error": "the worker stopped while sending; not re-sent automatically",
+        "claimed_until": None,
+    })  # fmt: skip
+    hook_stale = sa.and_(
+        WebhookDelivery.state == DeliveryState.SENDING, WebhookDelivery.claimed_until < now
+    )
+    spent = WebhookDelivery.attempts >= current_settings().notify_max_attempts
+    last_error = "the worker stopped while sending; sent again (same Idempotency-Key)"
+    total += _update(session, WebhookDelivery, sa.and_(hook_stale, ~spent), {
+        "state": DeliveryState.RETRY, "next_attempt_at": now, "last_error": last_error,
+        "claimed_until": None,
+    })  # fmt: skip
+    total += _update(session, WebhookDelivery, sa.and_(hook_stale, spent), {
+        "state": DeliveryState.FAILED,
+        "last_error": "the worker stopped while sending the last attempt",
+        "claimed_until": None,
+    })  # fmt: skip
     return total
+
+
+def _update(session: Session, model: DeliveryModel, where: Any, values: dict[str, Any]) -> int:
+    """A bulk UPDATE of the rows matching `where`; how many there were."""
+    result = session.execute(
+        sa.update(model).where(where).values(**values).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

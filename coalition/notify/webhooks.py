@@ -4,7 +4,9 @@ The body is JSON; `X-Coalition-Signature: sha256=<hex>` is the HMAC-SHA256 of th
 with the webhook's secret. The body carries `timestamp` (Unix seconds, the same as the
 `X-Coalition-Timestamp` header) so the signature covers the time too: receivers verify the
 signature over the exact bytes received, then reject bodies whose timestamp is too old.
-`X-Coalition-Delivery` is the event id, stable across retries, for receivers to dedup.
+`X-Coalition-Delivery` and `Idempotency-Key` carry the event id, stable across retries and
+redeliveries, for receivers to dedup: delivery is at least once (a send a dead worker left
+half-done is sent again, and an org admin may redeliver a failed one).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from coalition import outbound
 from coalition.actors import Actor
 from coalition.config import current_settings
 from coalition.events.envelope import Event
+from coalition.i18n import N_
+from coalition.models.base import utcnow
 from coalition.models.matches import Match
-from coalition.models.notifications import Webhook, WebhookDelivery
+from coalition.models.notifications import DeliveryState, Webhook, WebhookDelivery
 from coalition.models.organizations import Organization
 from coalition.notify.outcome import Outcome
 from coalition.services.audit import audit
@@ -35,6 +39,7 @@ from coalition.sessions import Session
 SIGNATURE_HEADER = "X-Coalition-Signature"
 TIMESTAMP_HEADER = "X-Coalition-Timestamp"
 DELIVERY_HEADER = "X-Coalition-Delivery"
+IDEMPOTENCY_HEADER = "Idempotency-Key"  # the same value: the common name receivers know
 EVENT_HEADER = "X-Coalition-Event"
 MAX_URL = 500
 
@@ -90,6 +95,7 @@ def headers_for(delivery: WebhookDelivery, body: bytes, timestamp: int) -> dict[
         "User-Agent": "Coalition-Webhooks/1",
         EVENT_HEADER: delivery.event_type,
         DELIVERY_HEADER: delivery.event_id,
+        IDEMPOTENCY_HEADER: delivery.event_id,
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: sign(delivery.webhook.secret, body),
     }
@@ -118,6 +124,28 @@ def send_one(delivery: WebhookDelivery, now: datetime) -> Outcome:
 
 
 # ---------------------------------------------------------------- settings (org admins)
+
+
+REDELIVERABLE = (DeliveryState.FAILED, DeliveryState.INTERRUPTED)
+
+
+def redeliver(session: Session, actor: Actor | None, delivery: WebhookDelivery) -> None:
+    """Send a failed or interrupted delivery again, soon, with a full set of attempts (the
+    same Idempotency-Key, so a receiver that got it already can tell)."""
+    if delivery.state not in REDELIVERABLE:
+        raise ServiceError(
+            N_("Only failed or interrupted deliveries can be sent again."), status=409
+        )
+    old = delivery.state
+    delivery.state = DeliveryState.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    delivery.last_error = ""
+    session.flush()
+    audit(
+        session, actor, "webhook.redelivered", delivery.webhook, {"delivery": delivery.id,
+        "state": [old, DeliveryState.PENDING]},
+    )  # fmt: skip
 
 
 def new_secret() -> str:

@@ -370,6 +370,56 @@ def test_a_send_interrupted_by_a_worker_stop_is_never_repeated():
     assert row.state == DeliveryState.INTERRUPTED and "not re-sent" in row.last_error
 
 
+def test_a_webhook_send_interrupted_by_a_worker_stop_is_sent_again_with_the_same_key():
+    pair = make_pair()
+    with webhook_receiver() as receiver:
+        hook = hook_for(pair.giver, receiver.base + "/h")
+        receiver.secrets["/h"] = hook.secret
+        handle("match.proposed")
+        now = utcnow()
+        row = db.session.scalars(sa.select(WebhookDelivery)).one()
+        # a worker claimed this row, committed, and died before (or while) posting it
+        assert delivery.claim(db.session, WebhookDelivery, row.id, now)
+        db.session.commit()
+        lease = timedelta(seconds=pair_app().config["NOTIFY_CLAIM_SECONDS"])
+        deliver_due(db.session, now + lease + timedelta(seconds=1))
+        deliver_due(db.session, now + lease + timedelta(seconds=2))
+    db.session.refresh(row)
+    assert row.state == DeliveryState.SENT
+    received = receiver.valid_for("/h")
+    assert len(received) == 1
+    assert received[0].headers["Idempotency-Key"] == row.event_id
+    assert received[0].headers["X-Coalition-Delivery"] == row.event_id
+
+
+def test_an_org_admin_sends_a_failed_delivery_again(login):
+    from tests.factories import OrgAdminFactory
+
+    pair = make_pair()
+    admin = OrgAdminFactory(organization=pair.giver)
+    with webhook_receiver() as receiver:
+        hook = hook_for(pair.giver, receiver.base + "/h")
+        receiver.secrets["/h"] = hook.secret
+        handle("match.proposed")
+        row = db.session.scalars(sa.select(WebhookDelivery)).one()
+        row.state, row.attempts, row.last_error = DeliveryState.FAILED, 6, "HTTP 500"
+        db.session.commit()
+        client = login(admin)
+        page = client.get("/notifications/webhook").text
+        assert "Send again" in page
+        url = f"/notifications/webhook/deliveries/{row.id}/redeliver"
+        assert client.post(url).status_code == 302
+        db.session.refresh(row)
+        assert (row.state, row.attempts) == (DeliveryState.PENDING, 0)
+        assert client.post(url).status_code == 409  # pending: nothing to send again
+        deliver_due(db.session, utcnow() + timedelta(seconds=1))
+    db.session.refresh(row)
+    assert row.state == DeliveryState.SENT
+    assert [r.headers["Idempotency-Key"] for r in receiver.valid_for("/h")] == [row.event_id]
+    other_admin = OrgAdminFactory(organization=pair.receiver)
+    assert login(other_admin).post(url).status_code == 404  # another organization's delivery
+
+
 def test_a_paused_webhook_gets_nothing():
     pair = make_pair()
     hook = hook_for(pair.giver)

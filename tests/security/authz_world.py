@@ -14,7 +14,13 @@ from coalition.models.digests import DigestSend, DigestSubscription
 from coalition.models.events import DeadLetter
 from coalition.models.listings import Listing
 from coalition.models.matches import Match
-from coalition.models.notifications import AutoApprovalRule, Notification
+from coalition.models.notifications import (
+    AutoApprovalRule,
+    DeliveryState,
+    Notification,
+    Webhook,
+    WebhookDelivery,
+)
 from coalition.models.organizations import Organization, OrgStatus
 from coalition.models.users import Invitation, OrgRole, User
 from coalition.security import sign
@@ -50,6 +56,7 @@ class Side:
     request: Listing
     subscription: DigestSubscription
     send: DigestSend
+    delivery_id: int = 0  # a failed delivery of its webhook
     notifications: dict[int, int] = field(default_factory=dict)  # user id -> notification id
 
 
@@ -94,7 +101,15 @@ def _side(name: str) -> Side:
     )
     db.session.add_all([invitation, sub, send])
     db.session.flush()
+    hook = Webhook(organization=org, url="https://hooks.example.org/h", secret="s" * 32)
+    failed = WebhookDelivery(
+        webhook=hook, event_id=f"{org.slug}-event", event_type="match.proposed", payload={},
+        state=DeliveryState.FAILED,
+    )  # fmt: skip
+    db.session.add_all([hook, failed])
+    db.session.flush()
     side = Side(org, admin, member, victim, victim_token.id, invitation, offer, request, sub, send)
+    side.delivery_id = failed.id
     for person in (admin, member):
         note = Notification(user_id=person.id, event_id="e", event_type="match.proposed", title="t")
         db.session.add(note)
@@ -149,6 +164,7 @@ def url_values(world: World, endpoint: str, role: str, scope: str) -> dict[str, 
         "token_id": side.victim_token_id,
         "sub_id": side.subscription.id,
         "send_id": side.send.id,
+        "delivery_id": side.delivery_id,
         "notification_id": side.notifications[note_owner or side.member.id]
         if scope == "own"
         else side.notifications[side.member.id],

@@ -28,6 +28,7 @@ POLICIES: dict[str, tuple[str, ...]] = {
     "own_org_admin": (N, N, OWN, N, B, B),
     "org_admin": (N, N, B, N, N, N),  # the admin's own organization, named by nobody's URL
     "admin_or_coordinator": (N, N, B, N, B, B),
+    "own_org_admin_only": (N, N, OWN, N, N, N),  # an org admin, on its organization's rows
     "coordinator": (N, N, N, N, B, B),
     "party": (N, OWN, OWN, OWN, N, N),  # a side of the match acts, coordinators do not
     "own_notification": (N, OWN, OWN, N, N, N),
@@ -86,6 +87,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("notifications.preferences", "POST"): "people",
     ("notifications.webhook", "GET"): "org_admin",
     ("notifications.save_webhook", "POST"): "org_admin",
+    ("notifications.redeliver_webhook", "POST"): "own_org_admin_only",
     ("digests.settings", "GET"): "signed_in",
     ("digests.save_settings", "POST"): "signed_in",
     ("digests.stop", "POST"): "signed_in",

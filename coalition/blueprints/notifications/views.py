@@ -144,7 +144,14 @@ def _render_webhook(org: Organization, form: WebhookForm, status: int = 200) -> 
             .order_by(WebhookDelivery.id.desc())
             .limit(LOG_LIMIT)
         ).all()
-    page = render_template("notifications/webhook.html", org=org, hook=hook, form=form, log=log)
+    page = render_template(
+        "notifications/webhook.html",
+        org=org,
+        hook=hook,
+        form=form,
+        log=log,
+        action_form=ActionForm(),
+    )
     return page, status
 
 
@@ -165,4 +172,24 @@ def save_webhook() -> Any:
         return _render_webhook(org, form, exc.status)
     db.session.commit()
     flash(gettext("Webhook saved."), "success")
+    return redirect(url_for("notifications.webhook"))
+
+
+@bp.post("/notifications/webhook/deliveries/<int:delivery_id>/redeliver")
+@login_required
+def redeliver_webhook(delivery_id: int) -> Any:
+    """Send a failed or interrupted delivery of the organization's webhook again."""
+    org = _admin_org()
+    found = db.session.get(WebhookDelivery, delivery_id)
+    if found is None or found.webhook.organization_id != org.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        webhooks.redeliver(db.session, current_user, found)
+    except ServiceError as exc:
+        flash(gettext(exc.message), "error")
+        return redirect(url_for("notifications.webhook")), exc.status
+    db.session.commit()
+    flash(gettext("The delivery will be sent again shortly."), "success")
     return redirect(url_for("notifications.webhook"))
