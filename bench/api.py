@@ -214,21 +214,40 @@ def _load_process(args: tuple[Any, ...]) -> list[float]:
     return [x for r in results for x in r]
 
 
-def load(port: int, method: str, path: str, headers: dict[str, str], body: bytes | None,
+def cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of a gunicorn master's worker processes so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0.0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def load(server: Server, method: str, path: str, headers: dict[str, str], body: bytes | None,
          seconds: float, warmup: float = 1.0) -> dict[str, float]:  # fmt: skip
-    """Warm up, then measure req/s, p50 and p99 (ms) with 8 connections."""
+    """Warm up, then measure req/s, p50 and p99 (ms) with 8 connections, and the server's
+    CPU ms per request (steadier than req/s on a machine others are using)."""
+    port = server.port
     with multiprocessing.get_context("fork").Pool(PROCESSES) as pool:
         now = time.time() + 0.2
         warm = (port, method, path, headers, body, now, now + warmup)
         pool.map(_load_process, [warm] * PROCESSES)
         now = time.time() + 0.2
         job = (port, method, path, headers, body, now, now + seconds)
+        cpu = cpu_seconds(server.process.pid)
         latencies = [x for part in pool.map(_load_process, [job] * PROCESSES) for x in part]
+        cpu = cpu_seconds(server.process.pid) - cpu
     latencies.sort()
     return {
         "rps": len(latencies) / seconds,
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(0.99 * (len(latencies) - 1))] * 1000,
+        "cpu_ms": cpu * 1000 / max(len(latencies), 1),
     }
 
 
@@ -252,10 +271,10 @@ def measure(database: str, folder: Path, seconds: float) -> dict[str, dict[str, 
         server = Server(spec, server_env, folder / f"{name}.log")
         try:
             results.setdefault("read", {})[name] = load(
-                server.port, "GET", paths[0], auth, None, seconds
+                server, "GET", paths[0], auth, None, seconds
             )
             results.setdefault("write", {})[name] = load(
-                server.port, "POST", paths[1], post_headers, body, seconds
+                server, "POST", paths[1], post_headers, body, seconds
             )
         finally:
             server.close()
@@ -290,6 +309,8 @@ def report(engine: str, results: dict[str, dict[str, Any]]) -> list[dict[str, An
             f" p50 {project['p50']:6.1f} ms p99 {project['p99']:6.1f} ms | bare"
             f" {bare['rps']:8.0f} req/s p50 {bare['p50']:6.1f} ms p99 {bare['p99']:6.1f} ms"
             f" | ratio {ratio:6.1%} (goal >= {goal:.0%}: {met})"
+            f" | server CPU ms/req {project['cpu_ms']:.2f} vs bare {bare['cpu_ms']:.2f}"
+            f" (CPU ratio {bare['cpu_ms'] / max(project['cpu_ms'], 1e-9):.1%})"
         )
         rows.append({"engine": engine, "kind": kind, "project": project, "bare": bare,
                      "ratio": ratio, "goal": goal, "met": ratio >= goal})  # fmt: skip

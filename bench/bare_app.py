@@ -55,5 +55,6 @@ def write() -> Any:
     """One INSERT and a commit."""
     body = request.get_json()
     with engine.begin() as conn:
-        new_id = conn.execute(rows.insert().values(body=str(body))).inserted_primary_key[0]
+        result = conn.execute(rows.insert().values(body=str(body)))
+        new_id = result.inserted_primary_key[0]  # type: ignore[index]
     return jsonify({"id": new_id}), 201
