@@ -121,6 +121,9 @@ class Settings:
     notify_retry_base: float = 30.0
     notify_retry_max: float = 3600.0
     notify_claim_seconds: float = 300.0
+    # an email the SMTP server could not take (down, 4xx) is retried, backing off up to
+    # notify_retry_max, for this long after it was queued; then coordinators are alerted
+    email_retry_window: float = 86400.0
     webhook_timeout: float = 5.0
     # proposal emails: due this long after the proposal (none if it is gone by then), folded
     # per person, at most one per person per interval (in-app notifications are immediate)

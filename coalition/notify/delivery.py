@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 
 from coalition.backoff import Backoff
 from coalition.config import current_settings
@@ -28,8 +29,10 @@ from coalition.models.notifications import (
     DUE_STATES,
     DeliveryState,
     EmailDelivery,
+    Notification,
     WebhookDelivery,
 )
+from coalition.models.users import User
 from coalition.notify import emails, webhooks
 from coalition.notify.outcome import Outcome
 from coalition.notify.smtp import Mailer
@@ -101,17 +104,57 @@ def settle(session: Session, row: Delivery, outcome: Outcome, now: datetime) -> 
         row.last_error = ""
     else:
         row.last_error = outcome.error[:2000]
-        _retry_or_fail(row, now)
+        _retry_or_fail(session, row, outcome, now)
     session.flush()
 
 
-def _retry_or_fail(row: Delivery, now: datetime) -> None:
-    """Back off for another attempt, or give up after the last one."""
-    if row.attempts >= current_settings().notify_max_attempts:
-        row.state = DeliveryState.FAILED
+def _retry_or_fail(session: Session, row: Delivery, outcome: Outcome, now: datetime) -> None:
+    """Back off for another attempt, or give up: an email the server could not take yet
+    once EMAIL_RETRY_WINDOW has passed since it was queued (coordinators are alerted), any
+    other row after its last attempt."""
+    settings = current_settings()
+    if isinstance(row, EmailDelivery) and not outcome.permanent:
+        queued = row.created_at or now
+        give_up = now - queued >= timedelta(seconds=settings.email_retry_window)
     else:
+        give_up = row.attempts >= settings.notify_max_attempts
+    if not give_up:
         row.state = DeliveryState.RETRY
         row.next_attempt_at = now + backoff(row.attempts)
+        return
+    row.state = DeliveryState.FAILED
+    if isinstance(row, EmailDelivery) and not outcome.permanent:
+        alert_coordinators(session, row, now)
+
+
+ALERT_EVENT = "email.undeliverable"
+
+
+def alert_coordinators(session: Session, row: EmailDelivery, now: datetime) -> int:
+    """Tell every coordinator in the app (email may be what is down) that emails are being
+    given up, once a day whatever the number of emails; returns how many were told."""
+    key = f"{ALERT_EVENT}:{now.date().isoformat()}"
+    told = set(session.scalars(sa.select(Notification.user_id).where(Notification.event_id == key)))
+    coordinators = session.scalars(
+        sa.select(User).where(User.coalition_role.is_not(None), User.disabled.is_(False))
+    ).all()
+    new = [user for user in coordinators if user.id not in told]
+    hours = round(current_settings().email_retry_window / 3600)
+    for user in new:
+        with force_locale(user.locale or "en"):
+            title = gettext("Emails are not getting through")
+            body = gettext(
+                "The mail server has not taken some emails for %(hours)s hours; they were "
+                "given up. Last error: %(error)s",
+                hours=hours,
+                error=row.last_error[:300],
+            )
+        session.add(
+            Notification(user_id=user.id, event_id=key, event_type=ALERT_EVENT, title=title,
+                         body=body)
+        )  # fmt: skip
+    log.error("email %s given up after %s attempts: %s", row.id, row.attempts, row.last_error)
+    return len(new)
 
 
 def _stamp_sent(row: Delivery, now: datetime) -> None:

@@ -79,5 +79,5 @@ def send_one(delivery: EmailDelivery, now: datetime, mailer: Mailer) -> Outcome:
     try:
         mailer.send(Outgoing.of(parse(delivery), delivery.to_address))
     except DeliveryError as exc:
-        return Outcome(False, exc.message)
+        return Outcome(False, exc.message, permanent=exc.kind == "permanent")
     return Outcome(True)

@@ -12,3 +12,4 @@ class Outcome:
     ok: bool
     error: str = ""
     response_code: int | None = None
+    permanent: bool = False  # the other side refused it for good (SMTP 5xx)

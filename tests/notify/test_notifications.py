@@ -22,6 +22,7 @@ from coalition.models.notifications import (
     NotificationPreference,
     WebhookDelivery,
 )
+from coalition.models.users import User
 from coalition.notify import delivery, webhooks
 from coalition.notify.notifications import notify_match_event
 from coalition.services import match_lifecycle as service
@@ -278,6 +279,50 @@ def test_an_unreachable_smtp_server_is_retried_with_backoff(app):
     assert deliver_due(db.session, now) == 0  # not due yet
     assert deliver_due(db.session, now + timedelta(seconds=base)) == 3
     assert {r.state for r in db.session.scalars(sa.select(EmailDelivery))} == {DeliveryState.SENT}
+
+
+def test_an_smtp_outage_is_retried_for_a_day_then_coordinators_are_alerted_once(app):
+    from coalition.models.notifications import Notification
+    from tests.conftest import free_port
+    from tests.factories import CoordinatorFactory
+
+    make_pair()
+    handle("match.proposed")
+    CoordinatorFactory()  # a second coordinator, told once as well
+    queued = max(r.created_at for r in db.session.scalars(sa.select(EmailDelivery)))
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"
+    now, gaps = queued, []
+    try:
+        while db.session.scalar(
+            sa.select(sa.func.count()).where(EmailDelivery.state != DeliveryState.FAILED)
+        ):
+            deliver_due(db.session, now)
+            db.session.expire_all()
+            waiting = db.session.scalars(
+                sa.select(EmailDelivery.next_attempt_at).where(
+                    EmailDelivery.state == DeliveryState.RETRY
+                )
+            ).all()
+            if not waiting:
+                break
+            gaps.append(min(waiting) - now)
+            now = min(waiting)
+            assert now - queued < timedelta(days=2)
+    finally:
+        app.config["SMTP_URL"] = ""
+    rows = db.session.scalars(sa.select(EmailDelivery)).all()
+    assert {r.state for r in rows} == {DeliveryState.FAILED}
+    assert now - queued >= timedelta(days=1)  # kept trying for a day
+    assert max(gaps) <= timedelta(seconds=app.config["NOTIFY_RETRY_MAX"])  # capped backoff
+    assert min(r.attempts for r in rows) > app.config["NOTIFY_MAX_ATTEMPTS"]
+    alerts = db.session.scalars(
+        sa.select(Notification).where(Notification.event_type == "email.undeliverable")
+    ).all()
+    coordinators = {
+        u.id for u in db.session.scalars(sa.select(User).where(User.coalition_role.is_not(None)))
+    }
+    assert sorted(a.user_id for a in alerts) == sorted(coordinators)  # once each, 3 emails
+    assert "not getting through" in alerts[0].title
 
 
 def test_webhooks_are_signed_and_verified_by_the_receiver():
