@@ -90,7 +90,9 @@ def test_only_active_confirmed_subscribers_of_active_organizations_receive(
 
 
 def test_listings_of_a_suspended_organization_are_left_out(world: World, smtp: FlakySmtp) -> None:
-    kept = world.listing(world.harlem, quantity=11)
+    from tests.factories import OrganizationFactory
+
+    kept = world.listing(OrganizationFactory(name="Astoria Care", borough="Queens"), quantity=11)
     dropped = world.listing(world.bushwick, quantity=22)
     subscribe(world.harlem_member)
     subscribe(world.coordinator)
@@ -138,16 +140,19 @@ def test_nobody_sees_a_listing_outside_its_visibility(world: World, smtp: FlakyS
 
     run(utcnow() + timedelta(minutes=1))
 
-    sees_private = {"bo@bushwick.example.org", "cora@coalition.example.org",
-                    "board@bushwick.example.org"}  # fmt: skip
-    everyone = sees_private | {"hana@harlem.example.org", "board@harlem.example.org",
-                               "friend@coalition.example.org"}  # fmt: skip
-    for address in everyone:
+    sees_private = {"cora@coalition.example.org"}
+    others = sees_private | {"hana@harlem.example.org", "board@harlem.example.org",
+                             "friend@coalition.example.org"}  # fmt: skip
+    for address in others:
         _, plain, html = digest_of(smtp, address)
         for body in (plain, html):
             assert listing_url(open_offer) in body
             assert (listing_url(private) in body) == (address in sees_private), address
             assert listing_url(withdrawn) not in body
+    for address in ("bo@bushwick.example.org", "board@bushwick.example.org"):  # their own
+        _, plain, html = digest_of(smtp, address)
+        assert "(2 posted by your organization are left out.)" in plain, address
+        assert all(listing_url(x) not in plain + html for x in (open_offer, private, withdrawn))
 
 
 def test_kind_category_distance_and_scope_filters(world: World, smtp: FlakySmtp) -> None:
@@ -162,7 +167,8 @@ def test_kind_category_distance_and_scope_filters(world: World, smtp: FlakySmtp)
     run(utcnow() + timedelta(minutes=1))
 
     _, strips_only, _ = digest_of(smtp, "hana@harlem.example.org")
-    assert listing_url(near) in strips_only
+    assert listing_url(near) not in strips_only  # our own posting is one line, not news
+    assert "(1 posted by your organization is left out.)" in strips_only
     assert listing_url(far) not in strips_only and listing_url(naloxone) not in strips_only
     _, staffing_only, _ = digest_of(smtp, "abe@harlem.example.org")
     assert listing_url(nurse) in staffing_only
@@ -258,3 +264,30 @@ def test_matches_waiting_stock_expiring_and_shared_impact(world: World, smtp: Fl
     assert "PROPOSALS WAITING FOR A COORDINATOR (1)" in coordinator
     assert f"{BASE}/matches/queue" in coordinator
     assert proposed.id and "WAITING FOR" not in coordinator.replace("PROPOSALS WAITING FOR", "")
+
+
+def test_a_digest_leads_with_what_concerns_the_reader_and_folds_similar_postings(
+    world: World, smtp: FlakySmtp
+) -> None:
+    earlier = utcnow() - timedelta(days=3)
+    world.listing(world.harlem, category="fentanyl-test-strips", created_at=earlier)  # we offer
+    world.listing(world.harlem, category="naloxone-nasal-4mg", request=True, created_at=earlier)
+    for quantity in (100, 200, 300, 400):
+        world.listing(world.bushwick, quantity=quantity)  # naloxone offers: fit our request
+    world.listing(world.bushwick, category="fentanyl-test-strips", request=True)  # we can fill
+    world.listing(world.harlem, category="condoms")  # our own new posting
+    subscribe(world.harlem_member)
+
+    run(utcnow() + timedelta(minutes=1))
+
+    message, plain, html = digest_of(smtp, "hana@harlem.example.org")
+    short = plain.split("IN SHORT", 1)[1].split("NEW OFFERS", 1)[0]
+    assert "- 1 new request is for something you offer." in short
+    assert "- 4 new offers fit what you asked for." in short
+    assert (
+        "- 4 offers of Naloxone nasal spray 4 mg, 1,000 units (4 mg nasal spray) in all." in short
+    )
+    assert plain.index("IN SHORT") < plain.index("NEW OFFERS")
+    assert "(1 posted by your organization is left out.)" in plain
+    assert "4 new offers fit what you asked for." in html
+    assert str(message["Subject"]) == "Coalition digest: 4 new offers, 1 new request"

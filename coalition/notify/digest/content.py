@@ -3,12 +3,15 @@ scope and distance, in plain or neutral wording."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext
+from babel.dates import format_datetime
+from flask_babel import format_number, get_locale, gettext, ngettext
 
+from coalition.labels import translated
 from coalition.models.digests import DigestScope
 from coalition.models.listings import Direction
 from coalition.notify.digest.readers import Links, Recipient
@@ -33,12 +36,26 @@ class Item:
     days: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """Many similar postings as one line: '40 offers of naloxone nasal spray, 1,000 units'."""
+
+    category_id: int
+    label: str
+    count: int
+    units: int
+    unit: str
+
+
 @dataclass
 class Section:
     """Items shown, and how many there were in all."""
 
     items: list[Item]
     total: int
+    folds: list[Fold] = field(default_factory=list)  # categories with FOLD_AT or more
+    ours: int = 0  # the reader's own organization's postings, left out of the section
+    per_category: list[tuple[int, int]] = field(default_factory=list)  # (category, postings)
 
     @property
     def more(self) -> int:
@@ -63,38 +80,62 @@ class DigestContent:
     fulfilled: int
     org_name: str
     links: dict[str, str]
+    headlines: list[str] = field(default_factory=list)  # what concerns this reader, first
 
     @property
     def is_empty(self) -> bool:
         """Nothing new, nothing waiting, nothing expiring (shared impact alone is no news)."""
         sections = (self.offers, self.requests, self.waiting, self.proposals, self.expiring)
-        return all(s.total == 0 for s in sections)
+        return all(s.total == 0 for s in sections) and not (self.offers.ours or self.requests.ours)
 
     @property
     def period_label(self) -> str:
-        """The window in the recipient's time zone."""
+        """The window in the recipient's time zone and the reader's language."""
         zone = ZoneInfo(self.recipient.timezone)
         start, end = self.since.astimezone(zone), self.until.astimezone(zone)
-        return f"{start:%a %d %b %H:%M} to {end:%a %d %b %H:%M} ({self.recipient.timezone})"
+        return gettext(
+            "%(start)s to %(end)s (%(zone)s)",
+            start=_moment(start),
+            end=_moment(end),
+            zone=self.recipient.timezone,
+        )
 
     @property
     def subject(self) -> str:
         """A subject that says what is inside without naming any supply."""
-        parts = [
-            _count(self.offers.total, "new offer"),
-            _count(self.requests.total, "new request"),
-            _count(self.waiting.total + self.proposals.total, "match waiting", "matches waiting"),
-            _count(self.expiring.total, "lot expiring", "lots expiring"),
+        waiting = self.waiting.total + self.proposals.total
+        said = [
+            part
+            for n, part in (
+                (
+                    self.offers.total,
+                    ngettext("%(num)s new offer", "%(num)s new offers", self.offers.total),
+                ),
+                (
+                    self.requests.total,
+                    ngettext("%(num)s new request", "%(num)s new requests", self.requests.total),
+                ),
+                (waiting, ngettext("%(num)s match waiting", "%(num)s matches waiting", waiting)),
+                (
+                    self.expiring.total,
+                    ngettext("%(num)s lot expiring", "%(num)s lots expiring", self.expiring.total),
+                ),
+            )
+            if n
         ]
-        said = [p for p in parts if p]
-        return "Coalition digest: " + (", ".join(said) if said else "nothing new")
+        if not said:
+            return gettext("Coalition digest: nothing new")
+        return gettext("Coalition digest: %(news)s", news=", ".join(said))
 
 
-def _count(n: int, one: str, many: str | None = None) -> str:
-    """'3 new offers', '' for zero."""
-    if n == 0:
-        return ""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+def _moment(moment: datetime) -> str:
+    """'Thu 03 Dec 17:12' in the reader's language."""
+    return format_datetime(moment, "EEE dd MMM HH:mm", tzinfo=moment.tzinfo, locale=_locale())
+
+
+def _locale() -> str:
+    """The language being written in."""
+    return str(get_locale() or "en")
 
 
 def build_content(
@@ -104,7 +145,7 @@ def build_content(
     offers, requests = _new_listings(snapshot, recipient, since, until)
     impact = snapshot.impact(since, until)
     org = snapshot.orgs.get(recipient.organization_id or 0)
-    return DigestContent(
+    content = DigestContent(
         recipient=recipient,
         since=since,
         until=until,
@@ -119,6 +160,8 @@ def build_content(
         org_name=org.name if org else "",
         links=_links(snapshot.links, recipient),
     )
+    content.headlines = headlines(snapshot, recipient, content, since, until)
+    return content
 
 
 def _links(links: Links, recipient: Recipient) -> dict[str, str]:
@@ -153,16 +196,56 @@ def _filter_listings(
     """New offers and new requests that pass the recipient's filters and visibility."""
     found: dict[Direction, list[Item]] = {Direction.OFFER: [], Direction.REQUEST: []}
     totals = {Direction.OFFER: 0, Direction.REQUEST: 0}
+    ours = {Direction.OFFER: 0, Direction.REQUEST: 0}
+    counts: dict[Direction, Counter[int]] = {d: Counter() for d in totals}
+    units: dict[Direction, Counter[int]] = {d: Counter() for d in totals}
+    own_only = recipient.scope == DigestScope.OWN_ORG
     for row, distance in snapshot.candidates(recipient.viewer, since, until):
         if not _passes(recipient, row, distance):
             continue
+        if row.organization_id == recipient.organization_id and not own_only:
+            ours[row.direction] += 1  # our own postings are no news to us: one line
+            continue
         totals[row.direction] += 1
+        counts[row.direction][row.category_id] += 1
+        units[row.direction][row.category_id] += row.available
         if len(found[row.direction]) < MAX_ITEMS:
             found[row.direction].append(_listing_item(snapshot, recipient, row, distance))
-    return (
-        Section(found[Direction.OFFER], totals[Direction.OFFER]),
-        Section(found[Direction.REQUEST], totals[Direction.REQUEST]),
+    offers, requests = (
+        Section(
+            found[d],
+            totals[d],
+            _folds(snapshot, recipient, counts[d], units[d]),
+            ours[d],
+            list(counts[d].items()),
+        )
+        for d in (Direction.OFFER, Direction.REQUEST)
     )
+    return offers, requests
+
+
+FOLD_AT = 3
+
+
+def _folds(
+    snapshot: Snapshot, recipient: Recipient, counts: Counter[int], units: Counter[int]
+) -> list[Fold]:
+    """Categories posted FOLD_AT times or more, most postings first."""
+    folds = []
+    for category_id, count in counts.most_common():
+        if count < FOLD_AT:
+            break
+        category = snapshot.categories[category_id]
+        folds.append(
+            Fold(
+                category_id,
+                category.label(recipient.neutral),
+                count,
+                units[category_id],
+                category.unit_for(recipient.neutral),
+            )
+        )
+    return folds
 
 
 def _passes(recipient: Recipient, row: ListingRow, distance: float | None) -> bool:
@@ -276,3 +359,94 @@ def _impact_items(snapshot: Snapshot, impact: Impact, neutral: bool) -> list[Ite
         category = snapshot.categories[category_id]
         items.append(Item(category.label(neutral), units, category.unit_for(neutral)))
     return items
+
+
+# ---------------------------------------------------------------- the news, first
+
+
+def headlines(
+    snapshot: Snapshot,
+    recipient: Recipient,
+    content: DigestContent,
+    since: datetime,
+    until: datetime,
+) -> list[str]:
+    """What concerns this reader, first: what waits for them, new requests they could fill,
+    new offers that fit their open requests, their stock expiring; then the big postings."""
+    lines = []
+    if content.waiting.total:
+        lines.append(
+            ngettext(
+                "%(num)s match waits for your organization.",
+                "%(num)s matches wait for your organization.",
+                content.waiting.total,
+            )
+        )
+    if content.proposals.total:
+        lines.append(
+            ngettext(
+                "%(num)s proposal waits for a coordinator.",
+                "%(num)s proposals wait for a coordinator.",
+                content.proposals.total,
+            )
+        )
+    lines.extend(_fits(snapshot, recipient, content))
+    if content.expiring.total:
+        lines.append(
+            ngettext(
+                "%(num)s lot of your stock expires within 30 days.",
+                "%(num)s lots of your stock expire within 30 days.",
+                content.expiring.total,
+            )
+        )
+    for fold in content.offers.folds[:2]:
+        lines.append(_fold_line(fold, Direction.OFFER))
+    for fold in content.requests.folds[:2]:
+        lines.append(_fold_line(fold, Direction.REQUEST))
+    return lines
+
+
+def _fits(snapshot: Snapshot, recipient: Recipient, content: DigestContent) -> list[str]:
+    """New requests in categories we offer, and new offers in categories we asked for."""
+    org_id = recipient.organization_id
+    if org_id is None:
+        return []
+    lines = []
+    offered = snapshot.open_categories(org_id, Direction.OFFER)
+    asked = snapshot.open_categories(org_id, Direction.REQUEST)
+    fill = _count_in(content.requests, offered)
+    if fill:
+        lines.append(
+            ngettext(
+                "%(num)s new request is for something you offer.",
+                "%(num)s new requests are for things you offer.",
+                fill,
+            )
+        )
+    fit = _count_in(content.offers, asked)
+    if fit:
+        lines.append(
+            ngettext(
+                "%(num)s new offer fits what you asked for.",
+                "%(num)s new offers fit what you asked for.",
+                fit,
+            )
+        )
+    return lines
+
+
+def _count_in(section: Section, categories: frozenset[int]) -> int:
+    """Postings of the section in these categories (counted per category, all of them)."""
+    return sum(count for category_id, count in section.per_category if category_id in categories)
+
+
+def _fold_line(fold: Fold, direction: Direction) -> str:
+    """'40 offers of Naloxone nasal spray 4 mg, 1,000 units in all.'"""
+    words = {"label": fold.label, "units": format_number(fold.units), "unit": translated(fold.unit)}
+    if direction == Direction.OFFER:
+        return gettext(
+            "%(num)s offers of %(label)s, %(units)s %(unit)s in all.", num=fold.count, **words
+        )
+    return gettext(
+        "%(num)s requests for %(label)s, %(units)s %(unit)s in all.", num=fold.count, **words
+    )

@@ -137,6 +137,7 @@ class Snapshot:
         self._waiting: dict[int, list[Waiting]] | None = None
         self._proposals: tuple[int, list[Waiting]] | None = None
         self._expiring: dict[int, list[Expiring]] | None = None
+        self._open: dict[tuple[int, Direction], frozenset[int]] | None = None
         self._candidates: dict[
             tuple[Viewer, datetime, datetime], list[tuple[ListingRow, float | None]]
         ] = {}
@@ -326,6 +327,24 @@ class Snapshot:
             url = self.links.url("listing", listing_id=listing_id)
             expiring[org_id].append(Expiring(category_id, available, expires_on, url))
         return expiring
+
+    def open_categories(self, org_id: int, direction: Direction) -> frozenset[int]:
+        """Categories the organization has open listings of, in one direction."""
+        if self._open is None:
+            self._open = self._load_open()
+        return self._open.get((org_id, direction), frozenset())
+
+    def _load_open(self) -> dict[tuple[int, Direction], frozenset[int]]:
+        """(organization, direction) -> categories with an open listing, in one query."""
+        rows = self.session.execute(
+            sa.select(Listing.organization_id, Listing.direction, Listing.category_id)
+            .where(Listing.status.in_(ACTIVE_STATUSES), Listing.available > 0)
+            .distinct()
+        )
+        found: dict[tuple[int, Direction], set[int]] = defaultdict(set)
+        for org_id, direction, category_id in rows:
+            found[(org_id, direction)].add(category_id)
+        return {key: frozenset(value) for key, value in found.items()}
 
     def candidates(
         self, viewer: Viewer, since: datetime, until: datetime
