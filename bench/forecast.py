@@ -255,7 +255,6 @@ class Run:
         for (o, c), (units, expiry) in world.first_lots.items():
             self.shelves[(o, c)].add(expiry, units)
         self.in_transit: list[tuple[int, int, list[tuple[int, int]], int, int]] = []
-        self.counted: dict[tuple[int, int], set[int]] = {}
         self.outcome = Outcome()
         self.platform = (
             Platform(world, folder, f"{policy}-{seed}") if policy != "no_sharing" else None
@@ -359,8 +358,8 @@ class Run:
         spare = shelf.total - SURPLUS_WEEKS * recent
         if recent <= 0 or spare <= 0 or self.platform.open_listing(o, c, Direction.OFFER):
             return []
-        latest = max(shelf.lots)
-        expires = (self.start + timedelta(days=latest)).isoformat()
+        soonest = min(shelf.lots)  # the giver hands over what expires first
+        expires = (self.start + timedelta(days=soonest)).isoformat()
         return [
             self.platform.post(o, c, Direction.OFFER, {"quantity": spare, "expires_on": expires})
         ]
@@ -369,9 +368,10 @@ class Run:
         """Record the count of every lot; the worker's forecast and suggestions do the rest."""
         assert self.platform is not None
         org, category = self.platform.orgs[o], self.platform.categories[c]
-        for expiry in sorted(set(shelf.lots) | self.counted.get((o, c), set())):
+        on_file = inventory.level(db.session, org.id, category.id).lots
+        listed = {(e - self.start).days for _, e in on_file if e is not None}
+        for expiry in sorted(set(shelf.lots) | listed):  # every lot on the sheet, 0 when gone
             self.record(o, c, day, "count", shelf.lots.get(expiry, 0), expiry)
-        self.counted[(o, c)] = set(shelf.lots)
         now = moment(self.start, day) + timedelta(hours=1)
         forecast.refresh(db.session, org.id, category.id, now)
         made = proactive.evaluate(db.session, org.id, category.id, now)
