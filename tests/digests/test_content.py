@@ -291,3 +291,20 @@ def test_a_digest_leads_with_what_concerns_the_reader_and_folds_similar_postings
     assert "(1 posted by your organization is left out.)" in plain
     assert "4 new offers fit what you asked for." in html
     assert str(message["Subject"]) == "Coalition digest: 4 new offers, 1 new request"
+
+
+def test_each_reader_gets_the_digest_in_their_language(world: World, smtp: FlakySmtp) -> None:
+    world.listing(world.bushwick, quantity=240)
+    world.harlem_member.locale = "es"
+    db.session.commit()
+    subscribe(world.harlem_member)
+    subscribe(world.coordinator)
+
+    run(utcnow() + timedelta(minutes=1))
+
+    message, plain, html = digest_of(smtp, "hana@harlem.example.org")
+    assert str(message["Subject"]) == "Resumen de Coalition: 1 oferta nueva"
+    assert "OFERTAS NUEVAS (1)" in plain and "una organización miembro en Brooklyn" in plain
+    assert "Naloxona en aerosol nasal de 4 mg" in plain and 'lang="es"' in html
+    _, english, _ = digest_of(smtp, "cora@coalition.example.org")
+    assert "NEW OFFERS (1)" in english

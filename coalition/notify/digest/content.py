@@ -183,7 +183,7 @@ def _new_listings(
     filters and wording share one result."""
     key = (
         recipient.viewer, since, until, recipient.kinds, recipient.categories,
-        recipient.max_distance_km, recipient.scope, recipient.neutral,
+        recipient.max_distance_km, recipient.scope, recipient.neutral, _locale(),
     )  # fmt: skip
     if key not in snapshot.sections:
         snapshot.sections[key] = _filter_listings(snapshot, recipient, since, until)
@@ -268,10 +268,10 @@ def _org_label(
     shows its name on listings (discretion, as on the listings pages)."""
     org = snapshot.orgs[org_id]
     if org_id == recipient.organization_id:
-        return "your organization"
+        return gettext("your organization")
     named = names_shared or recipient.is_coordinator or org.show_name
     if recipient.neutral or not named:
-        return f"a member organization in {org.area}"
+        return gettext("a member organization in %(area)s", area=org.area)
     return f"{org.name} ({org.area})"
 
 

@@ -64,6 +64,7 @@ class Recipient:
     timezone: str = DEFAULT_TIMEZONE
     unsubscribe_url: str = ""
     unsubscribe_mailto: str = ""
+    locale: str | None = None  # the reader's language (people with an account), else English
 
     @property
     def viewer(self) -> Viewer:

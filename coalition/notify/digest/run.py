@@ -15,9 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy.orm import joinedload
 
 from coalition.config import current_settings
+from coalition.i18n import DEFAULT_LOCALE
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSend, DigestSubscription, SendState
 from coalition.models.users import User
@@ -90,6 +92,7 @@ JOB_COLUMNS = (
     sa.func.coalesce(User.name, DigestSubscription.name).label("name"),
     sa.func.coalesce(User.organization_id, DigestSubscription.organization_id).label("org_id"),
     User.coalition_role,
+    User.locale,
     *(getattr(DigestSubscription, name) for name in FILTER_FIELDS),
 )
 
@@ -181,7 +184,7 @@ class DigestRun:
         for row in self.session.execute(query):
             reader = make_recipient(
                 self.app, self.links, row.subscription_id, row, row.recipient, row.name,
-                row.org_id, row.coalition_role,
+                row.org_id, row.coalition_role, row.locale,
             )  # fmt: skip
             jobs.append(
                 Job(row.id, row.subscription_id, row.period_key, row.period_start,
@@ -224,11 +227,12 @@ class DigestRun:
 
     def _render(self, snapshot: render.Snapshot, job: Job) -> render.Rendered | None:
         """The message, or None for an empty digest nobody asked for."""
-        content = render.build_content(snapshot, job.reader, job.period_start, job.period_end)
-        if content.is_empty and not job.reader.send_empty:
-            return None
-        message_id = render.digest_message_id(self.app, job.subscription_id, job.period_key)
-        return render.build_digest_message(self.app, self.templates, content, message_id)
+        with force_locale(job.reader.locale or DEFAULT_LOCALE):  # the reader's language
+            content = render.build_content(snapshot, job.reader, job.period_start, job.period_end)
+            if content.is_empty and not job.reader.send_empty:
+                return None
+            message_id = render.digest_message_id(self.app, job.subscription_id, job.period_key)
+            return render.build_digest_message(self.app, self.templates, content, message_id)
 
     def _record_all(self, outcomes: list[render.Outcome], claim: Claim, untried: list[Job]) -> int:
         """Record what the SMTP server did with the messages finished since the last look.
@@ -271,6 +275,7 @@ def make_recipient(
     name: str,
     organization_id: int | None,
     coalition_role: Any,
+    locale: str | None = None,
 ) -> render.Recipient:
     """A reader with the filters of `sub` (a subscription or a row) and unsubscribe links."""
     token = unsubscribe_token(subscription_id)
@@ -289,6 +294,7 @@ def make_recipient(
         timezone=sub.timezone,
         unsubscribe_url=links.url("unsubscribe", token=token),
         unsubscribe_mailto=render.unsubscribe_mailto(app, token),
+        locale=locale,
     )
 
 
@@ -300,7 +306,8 @@ def recipient_for(
     org_id = user.organization_id if user is not None else sub.organization_id
     role = user.coalition_role if user is not None else None
     address = address or sub.address
-    return make_recipient(app, links, sub.id, sub, address, sub.display_name, org_id, role)
+    locale = user.locale if user is not None else None
+    return make_recipient(app, links, sub.id, sub, address, sub.display_name, org_id, role, locale)
 
 
 def dry_run(session: Session, now: datetime, force: bool = False) -> RunReport:
