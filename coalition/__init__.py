@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = i18n.N_("Sign in to see this page.")
     login_manager.localize_callback = i18n.gettext
     login_manager.anonymous_user = auth.Anonymous
+    app.after_request(auth.record_token_use)  # a bearer token's use, at most once a minute
     csrf.init_app(app)
     limiter.init_app(app)
     api.init_app(app)

@@ -10,11 +10,10 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from flask import Request, abort, g, request
+from flask import Request, Response, abort, g, request
 from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from coalition.extensions import db, login_manager
 from coalition.models.base import utcnow
@@ -135,25 +134,40 @@ def _lookup_bearer(header: str) -> Any:
 
 
 def note_token_use(token: ApiToken) -> None:
-    """Record the token's use when the last record is older than TOKEN_USE_RESOLUTION.
-
-    In a short transaction of its own, so the request's (a read's) stays read-only; a busy
-    database skips the record rather than delay the request (the next use records it).
-    """
+    """Mark the token's use for recording when its last record is older than
+    TOKEN_USE_RESOLUTION; `record_token_use` writes it once the response is ready."""
     now = utcnow()
     if token.last_used_at is not None and now - token.last_used_at < TOKEN_USE_RESOLUTION:
         return
+    g.token_use = (token.id, now)
+
+
+def record_token_use(response: Response) -> Response:
+    """After the view, on the request's own connection: end its transaction (a view commits
+    what it means to keep; anything else is rolled back, as teardown would), then record the
+    token's use in a short transaction. A busy database skips the record rather than delay
+    the response; the next use records it."""
+    use = g.pop("token_use", None)
+    if use is None:
+        return response
+    token_id, now = use
     stale = sa.or_(
         ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_RESOLUTION
     )
+    session = db.session
+    session.rollback()
     try:
-        with db.engine.begin() as conn, _short_sqlite_wait(conn):
-            conn.execute(
-                sa.update(ApiToken).where(ApiToken.id == token.id, stale).values(last_used_at=now)
+        with _short_sqlite_wait(session.connection()):
+            session.execute(
+                sa.update(ApiToken)
+                .where(ApiToken.id == token_id, stale)
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
             )
+        session.commit()
     except OperationalError:
-        return
-    set_committed_value(token, "last_used_at", now)
+        session.rollback()
+    return response
 
 
 @contextmanager

@@ -379,7 +379,9 @@ def _record(
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Keep a revision, record the event in the outbox and write the audit log."""
-    session.refresh(listing, ["version", "updated_at"])
+    if {"version", "updated_at"} & sa.inspect(listing).unloaded:
+        # an UPDATE set them in SQL (version + 1): read what it wrote; a new row knows them
+        session.refresh(listing, ["version", "updated_at"])
     action = listing_event(listing.direction.value, verb)
     session.add(
         ListingRevision(
