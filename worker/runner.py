@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from flask import Flask
 
 from coalition.backoff import Backoff
-from coalition.events.relay import Relay
+from coalition.events.relay import Relay, relay_publisher
+from coalition.events.sweeper import recover_on_start
+from coalition.extensions import db
+from coalition.models.base import utcnow
 from worker.consumer import EventConsumer, OnProcessed
 from worker.jobs import JOBS, Job
 from worker.routing import HandlerTable, routes_of
@@ -42,6 +45,8 @@ class Worker:
         self.jobs = jobs
         self.on_processed = on_processed
         self.threads: list[threading.Thread] = []
+        self.started = utcnow()
+        self.recovered = False
 
     def _target(self, part: str) -> Callable[[], None]:
         """The loop of one part (a fresh consumer after each broker failure)."""
@@ -53,6 +58,7 @@ class Worker:
             return lambda: scheduler.run(self.stop)
 
         def consume() -> None:
+            self._recover_once()
             consumer = EventConsumer(
                 self.app, self.handlers, self.groups, self.stop, self.on_processed
             )
@@ -62,6 +68,24 @@ class Worker:
                 consumer.connection.release()
 
         return consume
+
+    def _recover_once(self) -> None:
+        """Before consuming the first time: take back what a killed worker held."""
+        if self.recovered:
+            return
+        self.recovered = True
+        routes = routes_of(self.handlers)
+        if self.groups is not None:
+            routes = {group: routes[group] for group in self.groups if group in routes}
+        publisher = relay_publisher(self.app.config, routes, path="recover")
+        try:
+            with self.app.app_context():
+                try:
+                    recover_on_start(db.session(), publisher, routes, self.app.config, self.started)
+                finally:
+                    db.session.remove()
+        finally:
+            publisher.close()
 
     def _supervise(self, part: str, target: Callable[[], None]) -> None:
         """Run a part until stopped; restart it after an unexpected failure."""

@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coalition.config import settings_of
+from coalition.events import broker
 from coalition.events.publisher import Publisher, PublishError, stamp_published
 from coalition.events.relay import claim_batch, publish_rows
 from coalition.events.status import pending_for, retrying_for
-from coalition.events.topology import Routes
+from coalition.events.topology import Routes, Topology
 from coalition.models.events import OutboxEvent
 
 log = logging.getLogger("coalition.events.sweeper")
@@ -105,3 +106,43 @@ def _republish(session: Session, publisher: Publisher, group: str, rows: list[An
     stamp_published(session, [r.id for r in rows[:done]])
     session.commit()
     return done
+
+
+LOSSY_TRANSPORTS = ("filesystem:", "memory:")  # a message is gone once a consumer takes it
+
+
+def recover_on_start(
+    session: Session,
+    publisher: Publisher,
+    routes: Routes,
+    config: Mapping[str, Any],
+    started: datetime,
+) -> dict[str, int]:
+    """When a consumer starts on a transport that deletes a message on delivery, re-publish
+    to each of its groups whose queue is empty what was published to it before the start
+    and is still not handled: nothing waits in the queue, so a worker killed while holding
+    it took it. It is back in seconds instead of after EVENTS_SWEEP_AGE; a copy of what a
+    live worker holds is harmless (the inbox dedups). RabbitMQ redelivers unacknowledged
+    messages itself, so nothing is done there."""
+    if not str(config.get("BROKER_URL", "")).startswith(LOSSY_TRANSPORTS):
+        return {}
+    settings = settings_of(config)
+    horizon = started - timedelta(seconds=settings.events_sweep_horizon)
+    empty = {group: types for group, types in routes.items() if _queue_empty(config, routes, group)}
+    lost = _unprocessed_by_group(session, empty, started, horizon, settings.events_sweep_limit)
+    done = {group: _republish(session, publisher, group, rows) for group, rows in lost.items()}
+    done = {group: n for group, n in done.items() if n}
+    if done:
+        log.info("recovered on start", extra={"republished": done})
+    return done
+
+
+def _queue_empty(config: Mapping[str, Any], routes: Routes, group: str) -> bool:
+    """Whether a group's queue holds no ready message (a missing queue is empty)."""
+    topology = Topology.from_config(config, routes)
+    with broker.connect(config) as conn:
+        try:
+            declared = topology.group_queue(group)(conn.default_channel).queue_declare(passive=True)
+        except Exception:  # noqa: BLE001 - not declared yet: nothing was ever queued there
+            return True
+        return int(declared.message_count) == 0

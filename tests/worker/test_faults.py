@@ -130,6 +130,25 @@ def test_3_worker_killed_mid_message_leaves_exactly_one_effect(bus, tmp_path, wo
     assert exactly_once(ids)
 
 
+@pytest.mark.slow
+def test_3_a_restarted_worker_takes_back_what_a_killed_one_held_without_the_sweeper(
+    bus, tmp_path, workers
+):
+    """Issue 11: after a SIGKILL on the defaults, in-flight messages waited for the sweeper
+    (EVENTS_SWEEP_AGE, 300 s). A consumer starting again re-publishes them itself; here the
+    sweeper is held off for an hour and the schedule does not even run."""
+    ids = bus.record(5)
+    publish_all(bus)
+    doomed = spawn(workers, bus, tmp_path, "block-before-commit", "consume")
+    wait_for(lambda: doomed.reached("before-commit"), timeout=60)
+    doomed.kill()
+    assert handled() == 0
+    survivor = spawn(workers, bus, tmp_path, "normal", "consume", EVENTS_SWEEP_AGE=3600)
+    wait_for(lambda: handled() == 5, timeout=60)
+    assert survivor.terminate() == 0
+    assert exactly_once(ids)
+
+
 # ---------------------------------------------------------------- 4. the same message twice
 
 
