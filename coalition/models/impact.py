@@ -41,8 +41,24 @@ class ImpactFact(Model):
         Index("ix_impact_facts_receiver", "receiver_id", "received_on"),
         Index("ix_impact_facts_category", "category_id", "received_on"),
         # medians: the middle receipts of a month, or of a period, read in order from an index
-        Index("ix_impact_facts_month_hours", "month", "hours_to_receipt", "received_on"),
-        Index("ix_impact_facts_hours", "hours_to_receipt", "received_on"),
+        # (covering the category and the boroughs, so a filtered scope's are read from it too)
+        Index(
+            "ix_impact_facts_month_hours",
+            "month",
+            "hours_to_receipt",
+            "received_on",
+            "category_id",
+            "giver_borough",
+            "receiver_borough",
+        ),
+        Index(
+            "ix_impact_facts_hours",
+            "hours_to_receipt",
+            "received_on",
+            "category_id",
+            "giver_borough",
+            "receiver_borough",
+        ),
     )
 
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"), primary_key=True)
@@ -104,6 +120,37 @@ class ImpactMonthRequest(Model):
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), primary_key=True)
+    transfers: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[bool] = mapped_column(default=False)
+    has_need_by: Mapped[bool] = mapped_column(default=False)
+
+
+class ImpactMonthOrgBorough(Model):
+    """What an organization gave or received in a month, by its own borough and the other
+    side's (a borough-filtered scope's organizations)."""
+
+    __tablename__ = "impact_month_org_boroughs"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    side: Mapped[str] = mapped_column(String(8), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    borough: Mapped[str] = mapped_column(String(80), primary_key=True)
+    other_borough: Mapped[str] = mapped_column(String(80), primary_key=True)
+    transfers: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[int] = mapped_column(Integer)
+
+
+class ImpactMonthRequestBorough(Model):
+    """A request filled in a month by a pair of boroughs (a borough-filtered scope's
+    requests): whether on time by those receipts."""
+
+    __tablename__ = "impact_month_request_boroughs"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), primary_key=True)
+    giver_borough: Mapped[str] = mapped_column(String(80), primary_key=True)
+    receiver_borough: Mapped[str] = mapped_column(String(80), primary_key=True)
     transfers: Mapped[int] = mapped_column(Integer)
     on_time: Mapped[bool] = mapped_column(default=False)
     has_need_by: Mapped[bool] = mapped_column(default=False)

@@ -86,7 +86,9 @@ def test_whole_months_come_from_the_rollups_and_the_rest_from_the_facts(app):
     assert Scope(start=date(2026, 5, 2), end=date(2026, 5, 29)).whole_months() is None
     assert isinstance(source_for(db.session, Scope(start=Q3[0], end=Q3[1])), RollupSource)
     narrowed = Scope(start=Q3[0], end=Q3[1], borough="Bronx")
-    assert isinstance(source_for(db.session, narrowed), FactsSource)
+    assert isinstance(source_for(db.session, narrowed), RollupSource)
+    tagged = Scope(start=Q3[0], end=Q3[1], tag="County grant")
+    assert isinstance(source_for(db.session, tagged), FactsSource)
 
 
 def test_the_fixture_ledger_in_rollups(unit_costs):

@@ -13,7 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from coalition.models.catalog import Kind
-from coalition.models.impact import ImpactFact, ImpactMonth, ImpactMonthOrg, ImpactMonthRequest
+from coalition.models.impact import (
+    ImpactFact,
+    ImpactMonth,
+    ImpactMonthOrg,
+    ImpactMonthOrgBorough,
+    ImpactMonthRequest,
+    ImpactMonthRequestBorough,
+)
 from coalition.sessions import Session
 
 F = ImpactFact
@@ -76,14 +83,36 @@ def _orgs_select(side: str, where: list[Any]) -> sa.Select[*tuple[Any, ...]]:
     )
 
 
-def _requests_select(where: list[Any]) -> sa.Select[*tuple[Any, ...]]:
-    """impact_month_requests rows from the facts."""
+def _org_boroughs_select(side: str, where: list[Any]) -> sa.Select[*tuple[Any, ...]]:
+    """impact_month_org_boroughs rows of one side from the facts."""
+    org, own, other = (
+        (F.giver_id, F.giver_borough, F.receiver_borough)
+        if side == "gave"
+        else (F.receiver_id, F.receiver_borough, F.giver_borough)
+    )
+    return (
+        sa.select(
+            F.month,
+            sa.literal(side),
+            org,
+            own,
+            other,
+            sa.func.count(),
+            _units(Kind.SUPPLY),
+            _units(Kind.STAFFING),
+        )  # fmt: skip
+        .where(*where)
+        .group_by(F.month, org, own, other)
+    )
+
+
+def _requests_select(where: list[Any], by_borough: bool = False) -> sa.Select[*tuple[Any, ...]]:
+    """impact_month_requests rows (or impact_month_request_boroughs rows) from the facts."""
     on_time = sa.func.max(sa.case((F.on_time.is_(True), 1), else_=0))
     need_by = sa.func.max(sa.case((F.need_by.is_not(None), 1), else_=0))
+    keys = [F.month, F.request_id, *([F.giver_borough, F.receiver_borough] if by_borough else [])]
     return (
-        sa.select(F.month, F.request_id, sa.func.count(), on_time == 1, need_by == 1)
-        .where(*where)
-        .group_by(F.month, F.request_id)
+        sa.select(*keys, sa.func.count(), on_time == 1, need_by == 1).where(*where).group_by(*keys)
     )
 
 
@@ -91,6 +120,10 @@ MONTH_COLUMNS = ("month", "category_id", "giver_borough", "receiver_borough", "k
                  "transfers", "quantity", "short_dated")  # fmt: skip
 ORG_COLUMNS = ("month", "side", "organization_id", "transfers", "units", "hours")
 REQUEST_COLUMNS = ("month", "request_id", "transfers", "on_time", "has_need_by")
+ORG_BOROUGH_COLUMNS = ("month", "side", "organization_id", "borough", "other_borough",
+                       "transfers", "units", "hours")  # fmt: skip
+REQUEST_BOROUGH_COLUMNS = ("month", "request_id", "giver_borough", "receiver_borough",
+                           "transfers", "on_time", "has_need_by")  # fmt: skip
 
 
 def recount(session: Session, keys: Iterable[Keys]) -> None:
@@ -119,32 +152,56 @@ def _recount_month(session: Session, key: Keys) -> None:
 
 
 def _recount_org(session: Session, month: str, side: str, org_id: int) -> None:
-    """The impact_month_orgs row of an organization's side of a month."""
-    Org = ImpactMonthOrg
-    session.execute(
-        sa.delete(Org).where(Org.month == month, Org.side == side, Org.organization_id == org_id)
-    )
+    """The impact_month_orgs row (and impact_month_org_boroughs rows) of an organization's
+    side of a month."""
     column = F.giver_id if side == "gave" else F.receiver_id
-    select = _orgs_select(side, [F.month == month, column == org_id])
-    session.execute(sa.insert(Org).from_select(ORG_COLUMNS, select))
+    where = [F.month == month, column == org_id]
+    for Org, select, columns in (
+        (ImpactMonthOrg, _orgs_select(side, where), ORG_COLUMNS),
+        (ImpactMonthOrgBorough, _org_boroughs_select(side, where), ORG_BOROUGH_COLUMNS),
+    ):
+        session.execute(
+            sa.delete(Org).where(
+                Org.month == month, Org.side == side, Org.organization_id == org_id
+            )
+        )
+        session.execute(sa.insert(Org).from_select(columns, select))
 
 
 def _recount_request(session: Session, month: str, request_id: int) -> None:
-    """The impact_month_requests row of a request in a month."""
-    R = ImpactMonthRequest
-    session.execute(sa.delete(R).where(R.month == month, R.request_id == request_id))
-    select = _requests_select([F.month == month, F.request_id == request_id])
-    session.execute(sa.insert(R).from_select(REQUEST_COLUMNS, select))
+    """The impact_month_requests row (and impact_month_request_boroughs rows) of a request in
+    a month."""
+    where = [F.month == month, F.request_id == request_id]
+    for R, by_borough, columns in (
+        (ImpactMonthRequest, False, REQUEST_COLUMNS),
+        (ImpactMonthRequestBorough, True, REQUEST_BOROUGH_COLUMNS),
+    ):
+        session.execute(sa.delete(R).where(R.month == month, R.request_id == request_id))
+        session.execute(sa.insert(R).from_select(columns, _requests_select(where, by_borough)))
+
+
+ROLLUPS = (ImpactMonth, ImpactMonthOrg, ImpactMonthRequest, ImpactMonthOrgBorough,
+           ImpactMonthRequestBorough)  # fmt: skip
 
 
 def rebuild(session: Session) -> None:
     """Re-create every rollup row from the facts; flush, never commit."""
-    for model in (ImpactMonth, ImpactMonthOrg, ImpactMonthRequest):
+    for model in ROLLUPS:
         session.execute(sa.delete(model))
     session.execute(sa.insert(ImpactMonth).from_select(MONTH_COLUMNS, _months_select([])))
     for side in ("gave", "received"):
         session.execute(sa.insert(ImpactMonthOrg).from_select(ORG_COLUMNS, _orgs_select(side, [])))
+        session.execute(
+            sa.insert(ImpactMonthOrgBorough).from_select(
+                ORG_BOROUGH_COLUMNS, _org_boroughs_select(side, [])
+            )
+        )
     session.execute(
         sa.insert(ImpactMonthRequest).from_select(REQUEST_COLUMNS, _requests_select([]))
+    )
+    session.execute(
+        sa.insert(ImpactMonthRequestBorough).from_select(
+            REQUEST_BOROUGH_COLUMNS, _requests_select([], by_borough=True)
+        )
     )
     session.flush()

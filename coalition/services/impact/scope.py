@@ -68,8 +68,13 @@ class Scope:
 
     @property
     def period_only(self) -> bool:
-        """Whether only days are asked for (what the monthly rollups can answer)."""
-        narrowed = (self.category_id, self.organization_id, self.borough, self.tag)
+        """Whether only days are asked for."""
+        return self.rolled_up and not (self.category_id or self.borough)
+
+    @property
+    def rolled_up(self) -> bool:
+        """Whether the monthly rollups can answer it: days, optionally a category or borough."""
+        narrowed = (self.organization_id, self.tag)
         return not any(narrowed) and self.since is None and self.until is None
 
     def whole_months(self) -> tuple[str, str] | None:

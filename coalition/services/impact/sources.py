@@ -10,17 +10,26 @@ receipts in order from an index instead of ranking them all.
 from __future__ import annotations
 
 import operator
+from dataclasses import replace
 from datetime import date
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from coalition.models.catalog import Kind
-from coalition.models.impact import ImpactFact, ImpactMonth, ImpactMonthOrg, ImpactMonthRequest
+from coalition.models.impact import (
+    ImpactFact,
+    ImpactMonth,
+    ImpactMonthOrg,
+    ImpactMonthOrgBorough,
+    ImpactMonthRequest,
+    ImpactMonthRequestBorough,
+)
 from coalition.services.impact.scope import Scope
 from coalition.sessions import Session
 
 F, M, MO, R = ImpactFact, ImpactMonth, ImpactMonthOrg, ImpactMonthRequest
+OB, RB = ImpactMonthOrgBorough, ImpactMonthRequestBorough
 # side -> (the facts' organization column, its borough column)
 SIDES = {"gave": (F.giver_id, F.giver_borough), "received": (F.receiver_id, F.receiver_borough)}
 Row = tuple[Any, ...]
@@ -38,8 +47,9 @@ class Source(Protocol):
 
 
 def source_for(session: Session, scope: Scope) -> Source:
-    """The rollups for a scope of days with whole months in it, else the facts."""
-    months = scope.whole_months() if scope.period_only else None
+    """The rollups for a scope of days (optionally of a category or borough) with whole
+    months in it, else the facts."""
+    months = scope.whole_months() if scope.rolled_up else None
     if months is None:
         return FactsSource(session, scope.conditions(scan=scope.wide))
     return RollupSource(session, scope, months)
@@ -160,7 +170,28 @@ def _next_month(month: str) -> str:
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
 
 
-Condition = tuple[str, str, Any]  # (column, operator, value)
+# (column, operator, value); ("borough", "either", name): given or received in the borough
+Condition = tuple[str, str, Any]
+
+
+def _sqlite_condition(column: str, op: str, n: int) -> str:
+    """One condition in SQL, its value bound as :column_n."""
+    if op == "either":
+        return f"(giver_borough = :{column}_{n} OR receiver_borough = :{column}_{n})"
+    return f"{column} {op} :{column}_{n}"
+
+
+def _condition_type(column: str) -> Any:
+    """The type a condition's value is bound as."""
+    return F.__table__.c["giver_borough" if column == "borough" else column].type
+
+
+def _clause(column: str, op: str, value: Any) -> sa.ColumnElement[bool]:
+    """One condition as an SQLAlchemy clause."""
+    if op == "either":
+        return sa.or_(F.giver_borough == value, F.receiver_borough == value)
+    operators = {">=": operator.ge, "<=": operator.le, "=": operator.eq}
+    return operators[op](F.__table__.c[column], value)  # type: ignore[no-any-return]
 
 
 def _middle_hours(session: Session, where: list[Condition], count: int, index: str) -> list[int]:
@@ -170,49 +201,90 @@ def _middle_hours(session: Session, where: list[Condition], count: int, index: s
     offset, limit = (count - 1) // 2, 2 - count % 2
     if session.get_bind().dialect.name == "sqlite":
         conditions = " AND ".join(
-            f"{column} {op} :{column}_{n}" for n, (column, op, _) in enumerate(where)
+            _sqlite_condition(column, op, n) for n, (column, op, _) in enumerate(where)
         )
         sql = sa.text(
             # only our own column and index names are formatted in; the values are bound
             f"SELECT hours_to_receipt FROM impact_facts INDEXED BY {index} "  # noqa: S608  # nosec B608
             f"WHERE {conditions or '1 = 1'} ORDER BY hours_to_receipt LIMIT :limit OFFSET :offset"
         ).bindparams(
-            *(sa.bindparam(f"{column}_{n}", value, type_=F.__table__.c[column].type)
+            *(sa.bindparam(f"{column}_{n}", value, type_=_condition_type(column))
               for n, (column, _, value) in enumerate(where)),
             limit=limit, offset=offset,
         )  # fmt: skip
         return list(session.scalars(sql))
-    operators = {">=": operator.ge, "<=": operator.le, "=": operator.eq}
-    clauses = [operators[op](F.__table__.c[column], value) for column, op, value in where]
+    clauses = [_clause(column, op, value) for column, op, value in where]
     query = sa.select(F.hours_to_receipt).where(*clauses).order_by(F.hours_to_receipt)
     return list(session.scalars(query.offset(offset).limit(limit)))
 
 
+def _filters(scope: Scope) -> list[sa.ColumnElement[bool]]:
+    """The facts' conditions of a scope's category and borough (none of its days)."""
+    return replace(scope, start=None, end=None).conditions()
+
+
+def _either(own: Any, other: Any, borough: str | None) -> list[Any]:
+    """A rollup's rows given or received in the borough (all rows for no borough)."""
+    return [] if borough is None else [sa.or_(own == borough, other == borough)]
+
+
 class RollupSource:
-    """A scope of days: whole months from the rollups, the part-months from the facts."""
+    """A scope of days, optionally of a category or borough: whole months from the rollups,
+    the part-months from the facts. A category's organizations and requests are read from
+    the facts (by the category's index: a category is a small part of them)."""
 
     def __init__(self, session: Session, scope: Scope, months: tuple[str, str]) -> None:
         self.session, self.scope = session, scope
         self.first, self.last = months
-        self.edges = FactsSource(session, [_edge_days(scope, self.first, self.last)])
+        self.edges = FactsSource(session, [_edge_days(scope, self.first, self.last),
+                                           *_filters(scope)])  # fmt: skip
+        self.by_category = (
+            FactsSource(session, scope.conditions(scan=scope.wide)) if scope.category_id else None
+        )
+        self.borough = scope.borough or None
 
     def _whole(self, column: Any) -> sa.ColumnElement[bool]:
         """A rollup's months within the whole months of the period."""
         return column.between(self.first, self.last)
+
+    def _months(self) -> list[Any]:
+        """impact_months rows of the whole months, the category and the borough."""
+        where = [self._whole(M.month), *_either(M.giver_borough, M.receiver_borough,
+                                                 self.borough)]  # fmt: skip
+        if self.scope.category_id:
+            where.append(M.category_id == self.scope.category_id)
+        return where
 
     def month_category_rows(self, organization_id: int | None) -> list[Row]:
         """As FactsSource (no organization: a scope of days only)."""
         query = sa.select(
             M.month, M.category_id, sa.func.sum(M.transfers), sa.func.sum(M.quantity),
             sa.func.sum(M.short_dated), sa.literal(0),
-        ).where(self._whole(M.month)).group_by(M.month, M.category_id)  # fmt: skip
+        ).where(*self._months()).group_by(M.month, M.category_id)  # fmt: skip
         return [*self.session.execute(query).all(), *self.edges.month_category_rows(None)]
+
+    def _org_rows(self) -> tuple[Any, list[Any]]:
+        """The organizations' rollup of the scope, and its rows of the whole months."""
+        if self.borough is None:
+            return MO, [self._whole(MO.month)]
+        return OB, [self._whole(OB.month),
+                    *_either(OB.borough, OB.other_borough, self.borough)]  # fmt: skip
+
+    def _request_rows(self) -> tuple[Any, list[Any]]:
+        """The requests' rollup of the scope, and its rows of the whole months."""
+        if self.borough is None:
+            return R, [self._whole(R.month)]
+        return RB, [self._whole(RB.month),
+                    *_either(RB.giver_borough, RB.receiver_borough, self.borough)]  # fmt: skip
 
     def people_total(self) -> Row:
         """Distinct organizations and requests of the rollups' months and the facts' days."""
+        if self.by_category is not None:
+            return self.by_category.people_total()
         edges = self.edges.where
+        org_table, org_where = self._org_rows()
         orgs = sa.union_all(
-            sa.select(MO.side, MO.organization_id.label("org")).where(self._whole(MO.month)),
+            sa.select(org_table.side, org_table.organization_id.label("org")).where(*org_where),
             sa.select(sa.literal("gave"), F.giver_id).where(*edges),
             sa.select(sa.literal("received"), F.receiver_id).where(*edges),
         ).subquery()
@@ -220,9 +292,10 @@ class RollupSource:
             sa.func.count(sa.distinct(sa.case((orgs.c.side == "gave", orgs.c.org)))),
             sa.func.count(sa.distinct(sa.case((orgs.c.side == "received", orgs.c.org)))),
         )).one()  # fmt: skip
+        req_table, req_where = self._request_rows()
         requests = sa.union_all(
-            sa.select(R.request_id.label("request"), R.on_time.label("on_time"),
-                      R.has_need_by.label("need_by")).where(self._whole(R.month)),
+            sa.select(req_table.request_id.label("request"), req_table.on_time.label("on_time"),
+                      req_table.has_need_by.label("need_by")).where(*req_where),
             sa.select(F.request_id, F.on_time, F.need_by.is_not(None)).where(*edges),
         ).subquery()  # fmt: skip
         filled, on_time, with_need_by = self.session.execute(sa.select(
@@ -233,15 +306,24 @@ class RollupSource:
         return tuple(_int(v) for v in (givers, receivers, filled, on_time, with_need_by))
 
     def people_by_month(self) -> list[Row]:
-        """Each rollup row is one organization's side, or one request, of a month."""
+        """Each rollup row is one organization's side, or one request, of a month (a
+        borough's rollups count them distinct: one per pair of boroughs)."""
+        if self.by_category is not None:
+            return self.by_category.people_by_month()
+        org_table, org_where = self._org_rows()
+        req_table, req_where = self._request_rows()
         orgs = sa.select(
-            MO.month, sa.func.sum(sa.case((MO.side == "gave", 1), else_=0)),
-            sa.func.sum(sa.case((MO.side == "received", 1), else_=0)),
-        ).where(self._whole(MO.month)).group_by(MO.month)  # fmt: skip
+            org_table.month,
+            *(sa.func.count(sa.distinct(sa.case((org_table.side == side,
+                                                 org_table.organization_id))))
+              for side in ("gave", "received")),
+        ).where(*org_where).group_by(org_table.month)  # fmt: skip
+        request = req_table.request_id
         requests = sa.select(
-            R.month, sa.func.count(), sa.func.sum(sa.case((R.on_time.is_(True), 1), else_=0)),
-            sa.func.sum(sa.case((R.has_need_by.is_(True), 1), else_=0)),
-        ).where(self._whole(R.month)).group_by(R.month)  # fmt: skip
+            req_table.month, sa.func.count(sa.distinct(request)),
+            sa.func.count(sa.distinct(sa.case((req_table.on_time.is_(True), request)))),
+            sa.func.count(sa.distinct(sa.case((req_table.has_need_by.is_(True), request)))),
+        ).where(*req_where).group_by(req_table.month)  # fmt: skip
         people = {m: [m, _int(g), _int(r), 0, 0, 0] for m, g, r in self.session.execute(orgs)}
         for month, filled, on_time, need_by in self.session.execute(requests):
             people.setdefault(month, [month, 0, 0, 0, 0, 0])[3:] = [
@@ -253,8 +335,17 @@ class RollupSource:
 
     def _counts(self) -> dict[str, int]:
         """Transfers of each whole month."""
-        query = sa.select(M.month, sa.func.sum(M.transfers)).where(self._whole(M.month))
+        query = sa.select(M.month, sa.func.sum(M.transfers)).where(*self._months())
         return {m: _int(n) for m, n in self.session.execute(query.group_by(M.month))}
+
+    def _narrowed(self) -> list[Condition]:
+        """The medians' conditions of the scope's category and borough."""
+        where: list[Condition] = []
+        if self.scope.category_id:
+            where.append(("category_id", "=", self.scope.category_id))
+        if self.borough is not None:
+            where.append(("borough", "either", self.borough))
+        return where
 
     def _middle(self, where: list[Condition], count: int, index: str) -> float | None:
         """The median of `count` receipts, reading only up to the middle ones in `index`."""
@@ -271,13 +362,14 @@ class RollupSource:
             period.append(("received_on", ">=", self.scope.start))
         if self.scope.end is not None:
             period.append(("received_on", "<=", self.scope.end))
-        return self._middle(period, count, "ix_impact_facts_hours")
+        return self._middle([*period, *self._narrowed()], count, "ix_impact_facts_hours")
 
     def medians_by_month(self) -> dict[str, float]:
         """Median days of each month: whole months read by index, part-months ranked."""
         medians = {}
         for month, count in self._counts().items():
-            value = self._middle([("month", "=", month)], count, "ix_impact_facts_month_hours")
+            where: list[Condition] = [("month", "=", month), *self._narrowed()]
+            value = self._middle(where, count, "ix_impact_facts_month_hours")
             if value is not None:
                 medians[month] = value
         return {**medians, **self.edges.medians_by_month()}
@@ -289,13 +381,15 @@ class RollupSource:
             column = M.giver_borough if side == "gave" else M.receiver_borough
             units = sa.func.sum(sa.case((M.kind == Kind.SUPPLY, M.quantity), else_=0))
             hours = sa.func.sum(sa.case((M.kind == Kind.STAFFING, M.quantity), else_=0))
-            query = sa.select(column, sa.func.sum(M.transfers), units, hours).where(
-                self._whole(M.month)
-            )
+            query = sa.select(column, sa.func.sum(M.transfers), units, hours).where(*self._months())
+        elif self.by_category is not None:
+            return self.by_category.side_totals(side, by)
         else:
-            column = MO.organization_id
+            table, where = self._org_rows()
+            column = table.organization_id
             query = sa.select(
-                column, sa.func.sum(MO.transfers), sa.func.sum(MO.units), sa.func.sum(MO.hours)
-            ).where(self._whole(MO.month), MO.side == side)
+                column, sa.func.sum(table.transfers), sa.func.sum(table.units),
+                sa.func.sum(table.hours),
+            ).where(*where, table.side == side)  # fmt: skip
         rows = self.session.execute(query.group_by(column)).all()
         return [*rows, *self.edges.side_totals(side, by)]
