@@ -10,8 +10,10 @@ from typing import Any
 from coalition.extensions import db
 from coalition.models.base import utcnow
 from coalition.models.catalog import Category
+from coalition.models.credentials import Credential
 from coalition.models.digests import DigestSend, DigestSubscription
 from coalition.models.events import DeadLetter
+from coalition.models.inventory import StockSuggestion, SuggestionState
 from coalition.models.listings import Listing
 from coalition.models.matches import Match
 from coalition.models.notifications import (
@@ -57,6 +59,8 @@ class Side:
     subscription: DigestSubscription
     send: DigestSend
     delivery_id: int = 0  # a failed delivery of its webhook
+    suggestion_id: int = 0  # an active forecast suggestion (its request)
+    credential_id: int = 0  # an unverified credential
     notifications: dict[int, int] = field(default_factory=dict)  # user id -> notification id
 
 
@@ -110,12 +114,28 @@ def _side(name: str) -> Side:
     db.session.flush()
     side = Side(org, admin, member, victim, victim_token.id, invitation, offer, request, sub, send)
     side.delivery_id = failed.id
+    side.suggestion_id, side.credential_id = _stock_records(org, request)
     for person in (admin, member):
         note = Notification(user_id=person.id, event_id="e", event_type="match.proposed", title="t")
         db.session.add(note)
         db.session.flush()
         side.notifications[person.id] = note.id
     return side
+
+
+def _stock_records(org: Organization, request: Listing) -> tuple[int, int]:
+    """An active forecast suggestion for the request and an unverified credential."""
+    suggestion = StockSuggestion(
+        organization_id=org.id, category_id=request.category_id, direction="request",
+        listing_id=request.id, state=SuggestionState.ACTIVE,
+    )  # fmt: skip
+    credential = Credential(
+        organization_id=org.id, kind="standing_order", document_ref="SO-1",
+        expires_on=(utcnow() + timedelta(days=365)).date(),
+    )  # fmt: skip
+    db.session.add_all([suggestion, credential])
+    db.session.flush()
+    return suggestion.id, credential.id
 
 
 def build_world() -> World:
@@ -173,6 +193,8 @@ def url_values(world: World, endpoint: str, role: str, scope: str) -> dict[str, 
         "category_id": world.category.id,
         "token": _token_for(endpoint, side),
         "filename": STATIC_FILES.get(endpoint, "app.css"),
+        "suggestion_id": side.suggestion_id,
+        "credential_id": side.credential_id,
     }
 
 

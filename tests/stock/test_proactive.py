@@ -168,6 +168,10 @@ def test_lead_time_is_set_on_the_stock_page(login):
     assert (
         proactive.setting(db.session, member.organization_id, category(NALOXONE).id).lead_days == 21
     )
+    unknown = client.post("/stock/settings", data={"category": "nope", "lead_days": "7"})
+    assert unknown.status_code == 303
+    assert "Choose one of the categories." in client.get("/stock/").get_data(as_text=True)
+    assert login(CoordinatorFactory()).post("/stock/settings", data={}).status_code == 403
 
 
 def test_no_forecast_no_suggestion(app):

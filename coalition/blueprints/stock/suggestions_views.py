@@ -38,8 +38,11 @@ def save_settings() -> Any:
     """Our lead time for one category, and whether the forecast may suggest for it."""
     org_id = current_user.organization_id
     category = catalog.category_by_slug(db.session, request.form.get("category") or "")
-    if org_id is None or category is None:
-        abort(404)
+    if org_id is None:
+        abort(403)
+    if category is None:
+        flash(gettext("Choose one of the categories."), "error")
+        return redirect(url_for("stock.index")), 303
     try:
         lead_days = int(request.form.get("lead_days") or "")
         proactive.save_setting(
