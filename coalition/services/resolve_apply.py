@@ -75,18 +75,16 @@ def apply_in_bulk(
     session: Session, dropped: Sequence[Proposal], new: Sequence[NewProposal], actor: str
 ) -> tuple[int, int] | None:
     """Cancel `dropped`, record `new`; (cancelled, created), or None after a conflict."""
-    savepoint = session.begin_nested()
     try:
-        cancelled = _cancel(session, dropped)
-        _move_reserved(session, _net_deltas(dropped, new))
-        touched = [_sides(m) for m in dropped] + [_sides(p) for p in new]
-        _update_statuses(session, {i for pair in touched for i in pair})
-        created = _insert(session, new)
-        _emit(session, dropped, created, actor)
+        with session.begin_nested():  # a conflict rolls back to here, the caller's work stays
+            cancelled = _cancel(session, dropped)
+            _move_reserved(session, _net_deltas(dropped, new))
+            touched = [_sides(m) for m in dropped] + [_sides(p) for p in new]
+            _update_statuses(session, {i for pair in touched for i in pair})
+            created = _insert(session, new)
+            _emit(session, dropped, created, actor)
     except _Conflict:
-        savepoint.rollback()
         return None
-    savepoint.commit()
     session.expire_all()  # listings and matches changed under the ORM's feet
     return cancelled, len(created)
 
