@@ -19,13 +19,24 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def select_locale() -> str:
-    """The person's own setting, else the session's choice, else the browser's Accept-Language."""
+    """The person's own setting, else the session's choice, else the browser's Accept-Language;
+    outside a request (the command line), COALITION_LANGUAGE or the terminal's LANG."""
     if not has_request_context():
-        return DEFAULT_LOCALE
+        return environment_locale()
     chosen = getattr(current_user, "locale", None) or session.get("locale")
     if chosen in LANGUAGES:
         return str(chosen)
     return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LOCALE
+
+
+def environment_locale() -> str:
+    """The command line's language: COALITION_LANGUAGE, else LC_ALL / LC_MESSAGES / LANG."""
+    for name in ("COALITION_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            code = value.split("_")[0].split(".")[0].split("-")[0].lower()
+            return code if code in LANGUAGES else DEFAULT_LOCALE
+    return DEFAULT_LOCALE
 
 
 def select_timezone() -> str:

@@ -1,6 +1,7 @@
 """`flask coalition …` commands: demo, create-coordinator, api-token."""
 
 import pytest
+from flask_babel import refresh
 
 from coalition.extensions import db
 from coalition.models.organizations import Organization, OrgStatus
@@ -101,3 +102,14 @@ def test_api_token_errors_are_one_line_and_non_zero(cli, args, reason):
     assert result.exit_code != 0
     assert reason in result.output
     assert count(ApiToken) == 0
+
+
+def test_the_command_line_speaks_the_terminals_language(app, monkeypatch):
+    monkeypatch.setenv("COALITION_LANGUAGE", "es")
+    result = app.test_cli_runner().invoke(args=["listings", "expire"])
+    assert result.exit_code == 0
+    assert "Vencieron 0 publicaciones." in result.output
+    refresh()  # the language is kept for the app context, as for one command's run
+    monkeypatch.setenv("COALITION_LANGUAGE", "en")
+    assert "0 listings expired." in app.test_cli_runner().invoke(args=["listings", "expire"]).output
+    refresh()

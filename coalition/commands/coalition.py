@@ -6,6 +6,7 @@ import sys
 
 import click
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from coalition.extensions import db
 from coalition.models.organizations import Organization
@@ -28,16 +29,30 @@ def demo_command(if_empty: bool) -> None:
 
     if db.session.scalar(sa.select(sa.func.count()).select_from(Organization)):
         if if_empty:
-            click.echo("Demo data already loaded (organizations exist); nothing to do.")
+            click.echo(gettext("Demo data already loaded (organizations exist); nothing to do."))
             return
-        fail("the database already has organizations; the demo loads into an empty one")
+        fail(gettext("the database already has organizations; the demo loads into an empty one"))
     summary = load_demo(db.session)
     db.session.commit()
-    click.echo(f"Loaded {summary.organizations} organizations and {summary.people} people.")
-    click.echo(f"Coordinator: {summary.coordinator_email} / {DEMO_PASSWORD}")
+    click.echo(
+        gettext(
+            "Loaded %(orgs)s organizations and %(people)s people.",
+            orgs=summary.organizations,
+            people=summary.people,
+        )
+    )
+    click.echo(
+        gettext(
+            "Coordinator: %(email)s / %(password)s",
+            email=summary.coordinator_email,
+            password=DEMO_PASSWORD,
+        )
+    )
     for email in summary.sample_members:
-        click.echo(f"Member:      {email} / {DEMO_PASSWORD}")
-    click.echo("Every demo account uses the same password.")
+        click.echo(
+            gettext("Member:      %(email)s / %(password)s", email=email, password=DEMO_PASSWORD)
+        )
+    click.echo(gettext("Every demo account uses the same password."))
 
 
 @coalition_cli.command("create-coordinator")
@@ -47,13 +62,13 @@ def create_coordinator_command(email: str, name: str) -> None:
     """Create a coordinator; the password is asked for, or read from standard input."""
     password = _read_password()
     if len(password) < 10:
-        fail("the password must have at least 10 characters")
+        fail(gettext("the password must have at least 10 characters"))
     try:
         accounts.create_coordinator(db.session, email, name or email.split("@")[0], password)
     except ServiceError as exc:
         fail(exc.message)
     db.session.commit()
-    click.echo(f"Coordinator {accounts.normalise_email(email)} created.")
+    click.echo(gettext("Coordinator %(email)s created.", email=accounts.normalise_email(email)))
 
 
 def _read_password() -> str:
@@ -70,16 +85,16 @@ def _read_password() -> str:
 def api_token_command(org_slug: str | None, coordinator_email: str | None, label: str) -> None:
     """Print a new API token for an organization, or for a coordinator."""
     if bool(org_slug) == bool(coordinator_email):
-        fail("give either ORG_SLUG or --coordinator EMAIL")
+        fail(gettext("give either ORG_SLUG or --coordinator EMAIL"))
     if coordinator_email:
         user = accounts.find_user(db.session, coordinator_email)
         if user is None or not user.is_coordinator:
-            fail(f"no coordinator with email {coordinator_email}")
+            fail(gettext("no coordinator with email %(email)s", email=coordinator_email))
         _, token = accounts.issue_api_token(db.session, None, user=user, label=label)
     else:
         org = db.session.scalar(sa.select(Organization).where(Organization.slug == org_slug))
         if org is None:
-            fail(f"no organization with slug {org_slug}")
+            fail(gettext("no organization with slug %(slug)s", slug=org_slug))
         _, token = accounts.issue_api_token(db.session, None, org=org, label=label)
     db.session.commit()
     click.echo(token)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask_babel import gettext
 
 from coalition.extensions import db
 from coalition.models.base import utcnow
@@ -28,26 +29,40 @@ def send_command(dry_run: bool, force: bool) -> None:
         report = digest_run.dry_run(db.session, now, force)
         db.session.rollback()
         click.echo(
-            f"Dry run: {report.scheduled} digests due; {report.sent} would be sent, "
-            f"{report.skipped} empty ones skipped. Nothing was written or sent."
+            gettext(
+                "Dry run: %(due)s digests due; %(sent)s would be sent, %(skipped)s empty ones "
+                "skipped. Nothing was written or sent.",
+                due=report.scheduled,
+                sent=report.sent,
+                skipped=report.skipped,
+            )
         )
         return
     run = digest_run.DigestRun(db.session, now, force)
     run.schedule()
     db.session.commit()
     with click.progressbar(
-        length=run.pending_count(), label="Sending digests", file=sys.stderr
+        length=run.pending_count(), label=gettext("Sending digests"), file=sys.stderr
     ) as bar:
         for finished in run.send():
             db.session.commit()  # each step's outcome is durable before the next goes out
             bar.update(finished)
     report = run.report
     click.echo(
-        f"{report.sent} sent, {report.skipped} empty skipped, {report.retrying} to retry, "
-        f"{report.failed} failed, {report.released} put back."
+        gettext(
+            "%(sent)s sent, %(skipped)s empty skipped, %(retrying)s to retry, %(failed)s failed, "
+            "%(released)s put back.",
+            sent=report.sent,
+            skipped=report.skipped,
+            retrying=report.retrying,
+            failed=report.failed,
+            released=report.released,
+        )
     )
     if report.retrying or report.failed or report.released:
-        raise click.ClickException(f"not every digest went out: {report.errors[-1]}")
+        raise click.ClickException(
+            gettext("not every digest went out: %(error)s", error=report.errors[-1])
+        )
 
 
 @digests_cli.command("preview")

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 import click
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
 from sqlalchemy.orm import selectinload
 
 from coalition.extensions import db
@@ -65,15 +66,27 @@ def import_command(file: TextIO, org_slug: str) -> None:
         db.session.rollback()
         raise click.ClickException(getattr(exc, "message", str(exc))) from exc
     db.session.commit()
-    click.echo(f"Imported {len(listings)} offers for {org.slug}.")
+    click.echo(
+        gettext(
+            "Imported %(num)s offers for %(organization)s.",
+            num=len(listings),
+            organization=org.slug,
+        )
+    )
 
 
 def _report(exc: ImportFailed) -> None:
     """One line per problem on stderr, then a summary; exit 1."""
     for line in exc.errors:
         click.echo(line, err=True)
-    rows = f" in {exc.rows} rows" if exc.rows else ""
-    raise click.ClickException(f"{len(exc.errors)} problem(s){rows}; nothing was imported")
+    problems = len(exc.errors)
+    if exc.rows:
+        message = gettext(
+            "%(num)s problem(s) in %(rows)s rows; nothing was imported", num=problems, rows=exc.rows
+        )
+    else:
+        message = gettext("%(num)s problem(s); nothing was imported", num=problems)
+    raise click.ClickException(message)
 
 
 @listings_cli.command("export")
@@ -89,7 +102,7 @@ def export_command(output: TextIO, neutral: bool, org_slug: str | None, **filter
     wanted = service.ListingFilters(org=org_slug, **filters)
     for status in wanted.statuses:
         if status not in {s.value for s in service.ListingStatus}:
-            raise click.ClickException(f"unknown status {status}")
+            raise click.ClickException(gettext("unknown status %(status)s", status=status))
     query = service.filtered_query(_System(), wanted).options(
         selectinload(Listing.organization), selectinload(Listing.category)
     )
@@ -104,4 +117,4 @@ def expire_command(today: Any) -> None:
     day = today.date() if today else date.today()
     count = service.expire_listings(db.session, day)
     db.session.commit()
-    click.echo(f"{count} listing(s) expired.")
+    click.echo(ngettext("%(num)s listing expired.", "%(num)s listings expired.", count))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from coalition.config import current_settings
 from coalition.extensions import db
@@ -58,6 +59,6 @@ def status_command(limit: int) -> None:
         sa.select(ResolveRun).order_by(ResolveRun.started_at.desc()).limit(limit)
     ).all()
     if not runs:
-        click.echo("No re-solve has run yet.")
+        click.echo(gettext("No re-solve has run yet."))
     for run in runs:
         click.echo(f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.state}: {describe(run)}")

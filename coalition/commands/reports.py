@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from coalition.extensions import db
 from coalition.models.organizations import Organization
@@ -60,7 +61,7 @@ def impact_command(
         _write_transfers(rep, output)
     else:
         _write_report(rep, fmt, output)
-    click.echo(f"{output} written.")
+    click.echo(gettext("%(file)s written.", file=output))
 
 
 def _organization(slug: str | None) -> Organization | None:
@@ -112,4 +113,4 @@ def rebuild_command() -> None:
     with click.progressbar(length=total, label="Rebuilding impact facts", file=sys.stderr) as bar:
         written = impact.rebuild_facts(db.session, progress=bar.update)
     db.session.commit()
-    click.echo(f"{written} fulfilled matches counted.")
+    click.echo(gettext("%(num)s fulfilled matches counted.", num=written))

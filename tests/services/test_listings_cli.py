@@ -70,4 +70,4 @@ def test_expire_command(app):
     when = (date.today() + timedelta(days=3)).isoformat()
     result = app.test_cli_runner().invoke(args=["listings", "expire", "--today", when])
     assert result.exit_code == 0, result.output
-    assert "1 listing(s) expired." in result.output
+    assert "1 listing expired." in result.output

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -16,7 +17,7 @@ from coalition.models.digests import DigestScope
 from coalition.models.listings import Direction
 from coalition.notify.digest.readers import Links, Recipient
 from coalition.notify.digest.snapshot import MAX_ITEMS, Impact, ListingRow, Snapshot, Waiting
-from coalition.services.discretion import distance_phrase
+from coalition.services.discretion import BANDS_KM, distance_phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +264,15 @@ def _passes(recipient: Recipient, row: ListingRow, distance: float | None) -> bo
 def _org_label(
     snapshot: Snapshot, org_id: int, recipient: Recipient, names_shared: bool = True
 ) -> str:
+    """`_label_of`, kept per snapshot: digests repeat the same few organizations."""
+    key = ("org", org_id, recipient.organization_id, recipient.is_coordinator,
+           recipient.neutral, names_shared, _locale())  # fmt: skip
+    if key not in snapshot.phrases:
+        snapshot.phrases[key] = _label_of(snapshot, org_id, recipient, names_shared)
+    return snapshot.phrases[key]
+
+
+def _label_of(snapshot: Snapshot, org_id: int, recipient: Recipient, names_shared: bool) -> str:
     """The organization's name; neutral wording names only where it is. A listing
     (`names_shared=False`) names another organization only for coordinators or when it
     shows its name on listings (discretion, as on the listings pages)."""
@@ -275,13 +285,26 @@ def _org_label(
     return f"{org.name} ({org.area})"
 
 
-def _distance_text(distance: float | None, recipient: Recipient) -> str | None:
+def _distance_text(snapshot: Snapshot, distance: float | None, recipient: Recipient) -> str | None:
     """Exact to 0.1 km for coordinators; others get bands under 5 km and whole km above."""
     if distance is None:
         return None
-    if recipient.is_coordinator:
-        return gettext("%(km)s km away", km=round(distance, 1))
-    return distance_phrase(distance)
+    shown = round(distance, 1) if recipient.is_coordinator else _band(distance)
+    key = ("km", shown, recipient.is_coordinator, _locale())
+    if key not in snapshot.phrases:
+        snapshot.phrases[key] = (
+            gettext("%(km)s km away", km=shown)
+            if recipient.is_coordinator
+            else distance_phrase(distance)
+        )
+    return snapshot.phrases[key]
+
+
+def _band(distance: float) -> Any:
+    """What a member's distance phrase depends on: its band under 5 km, whole km above."""
+    if distance < BANDS_KM[-1]:
+        return ("band", next(i for i, top in enumerate(BANDS_KM) if distance < top))
+    return round(distance)
 
 
 def _listing_item(
@@ -295,7 +318,7 @@ def _listing_item(
         unit=category.unit_for(recipient.neutral),
         url=row.url,
         org=_org_label(snapshot, row.organization_id, recipient, names_shared=False),
-        distance=_distance_text(distance, recipient),
+        distance=_distance_text(snapshot, distance, recipient),
         urgency=row.urgency,
         need_by=row.need_by,
         expires_on=row.expires_on,

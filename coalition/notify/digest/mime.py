@@ -10,8 +10,10 @@ from email.header import Header
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache
+from typing import Any
 
 from flask import Flask
+from flask_babel import get_translations
 from jinja2 import Template
 
 from coalition.config import settings_of
@@ -47,9 +49,39 @@ class Rendered:
 
 
 def render_parts(templates: Templates, content: DigestContent) -> tuple[str, str]:
-    """The plain-text and HTML bodies."""
-    context = {"d": content, "r": content.recipient}
+    """The plain-text and HTML bodies, with the translations looked up once per digest."""
+    words = Words(get_translations())
+    context = {
+        "d": content,
+        "r": content.recipient,
+        "_": words.gettext,
+        "gettext": words.gettext,
+        "ngettext": words.ngettext,
+        "tr": words.translated,
+    }
     return templates.text.render(context), templates.html.render(context)
+
+
+class Words:
+    """gettext and ngettext on one catalog: Flask-Babel finds the catalog again on every call,
+    which costs more than the rest of a digest's line. The results are plain strings, so the
+    HTML template escapes them and every value in them."""
+
+    def __init__(self, translations: Any) -> None:
+        self.translations = translations
+
+    def gettext(self, message: str, **values: Any) -> str:
+        """The message in the reader's language, filled in."""
+        text = self.translations.ugettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **values: Any) -> str:
+        """The singular or plural message for `num`, filled in (`num` included)."""
+        return str(self.translations.ungettext(singular, plural, num) % {"num": num, **values})
+
+    def translated(self, text: str | None) -> str:
+        """A catalog label (category, unit) in the reader's language."""
+        return self.translations.ugettext(text) if text else ""
 
 
 def build_digest_message(

@@ -143,6 +143,8 @@ class Snapshot:
         ] = {}
         # filtered (offers, requests) sections per kind of reader, kept by the content module
         self.sections: dict[tuple[Any, ...], Any] = {}
+        # translated phrases (organization labels, distances) by what they depend on
+        self.phrases: dict[tuple[Any, ...], str] = {}
 
     def covers(self, since: datetime, until: datetime) -> bool:
         """Whether a window lies within what this snapshot loaded."""
