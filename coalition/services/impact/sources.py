@@ -305,24 +305,29 @@ class RollupSource:
         )).one()  # fmt: skip
         return tuple(_int(v) for v in (givers, receivers, filled, on_time, with_need_by))
 
+    def _each(self, column: Any, condition: Any = True) -> Any:
+        """How many rows of a month meet the condition: each is one organization's side, or
+        one request (a borough's rollups count them distinct: one per pair of boroughs)."""
+        if self.borough is None:
+            return sa.func.sum(sa.case((condition, 1), else_=0))
+        return sa.func.count(sa.distinct(sa.case((condition, column))))
+
     def people_by_month(self) -> list[Row]:
-        """Each rollup row is one organization's side, or one request, of a month (a
-        borough's rollups count them distinct: one per pair of boroughs)."""
+        """(month, givers, receivers, requests filled, on time, with a need-by)."""
         if self.by_category is not None:
             return self.by_category.people_by_month()
         org_table, org_where = self._org_rows()
         req_table, req_where = self._request_rows()
+        org = org_table.organization_id
         orgs = sa.select(
-            org_table.month,
-            *(sa.func.count(sa.distinct(sa.case((org_table.side == side,
-                                                 org_table.organization_id))))
-              for side in ("gave", "received")),
+            org_table.month, self._each(org, org_table.side == "gave"),
+            self._each(org, org_table.side == "received"),
         ).where(*org_where).group_by(org_table.month)  # fmt: skip
         request = req_table.request_id
         requests = sa.select(
-            req_table.month, sa.func.count(sa.distinct(request)),
-            sa.func.count(sa.distinct(sa.case((req_table.on_time.is_(True), request)))),
-            sa.func.count(sa.distinct(sa.case((req_table.has_need_by.is_(True), request)))),
+            req_table.month, self._each(request, sa.true()),
+            self._each(request, req_table.on_time.is_(True)),
+            self._each(request, req_table.has_need_by.is_(True)),
         ).where(*req_where).group_by(req_table.month)  # fmt: skip
         people = {m: [m, _int(g), _int(r), 0, 0, 0] for m, g, r in self.session.execute(orgs)}
         for month, filled, on_time, need_by in self.session.execute(requests):
