@@ -25,6 +25,7 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = {"wide": 1366, "phone": 390}
+IMPACTS = ("critical", "serious", "moderate", "minor")
 SEEN = {
     "en": {
         "waiting": "Waiting for us",
@@ -66,6 +67,8 @@ def look(page: Any, name: str) -> None:
     violations = AXE.run(page).response["violations"]
     serious = [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
     assert serious == [], f"{name}: {serious}"
+    counts = {impact: sum(v["impact"] == impact for v in violations) for impact in IMPACTS}
+    print(f"axe {name}-{lang}-{width}: {counts}")  # `pytest -s tests/browser` lists every page
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}-{width}.png"), full_page=True)
 
