@@ -77,6 +77,8 @@ class DigestSubscription(TimestampMixin, Model):
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # an email-only recipient's language ('en', 'es'); a user's is their own setting
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     frequency: Mapped[DigestFrequency] = mapped_column(
         enum_column(DigestFrequency, "digest_frequency"), default=DigestFrequency.DAILY

@@ -158,6 +158,39 @@ def test_an_org_admin_adds_a_recipient_who_confirms_by_email(
     assert str(smtp.messages[-1]["To"]) == "Dee Rector <director@board.example.org>"
 
 
+def test_a_spanish_email_only_recipient_gets_a_spanish_confirmation_and_digest(
+    world: World, login: Any, client: Any, smtp: FlakySmtp
+) -> None:
+    form = recipient_form(organization="", max_distance_km="", locale="es")
+    assert login(world.coordinator).post("/digests/recipients", data=form).status_code == 302
+    assert db.session.scalar(sa.select(DigestSubscription.locale)) == "es"
+
+    assert deliver_due(db.session) == 1
+    assert str(smtp.messages[0]["Subject"]) == "Confirme su suscripción al resumen de Coalition"
+    plain, html = smtp.texts(smtp.messages[0])
+    assert "Hola, Dee Rector:" in plain and "la coalición" in plain
+    assert "Confirmar la suscripción" in html
+    link = plain.split("http://coalition.test", 1)[1].split()[0]
+    assert client.post(link).status_code == 200
+
+    world.listing(world.bushwick, quantity=240)
+    assert run(utcnow() + timedelta(minutes=1)).sent == 1
+    digest = smtp.messages[-1]
+    assert str(digest["Subject"]) == "Resumen de Coalition: 1 oferta nueva"
+    assert "OFERTAS NUEVAS (1)" in smtp.texts(digest)[0]
+
+
+def test_the_language_of_a_new_recipient_starts_as_the_adding_persons(
+    world: World, login: Any
+) -> None:
+    world.harlem_admin.locale = "es"
+    db.session.commit()
+    page = login(world.harlem_admin).get("/digests/recipients").get_data(as_text=True)
+    assert '<option selected value="es">Español</option>' in page
+    response = login(world.coordinator).get("/digests/recipients").get_data(as_text=True)
+    assert '<option selected value="en">English</option>' in response
+
+
 @pytest.mark.parametrize(
     ("changes", "field_message"),
     [

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from coalition.blueprints.forms import MultiCheckboxField, TimezoneField
+from coalition.i18n import DEFAULT_LOCALE, LANGUAGES
 from coalition.labels import translated
 from coalition.models.catalog import Category, Kind
 from coalition.models.digests import DigestFrequency, DigestScope
@@ -98,6 +99,11 @@ class RecipientForm(DigestSettingsForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     organization = SelectField(_l("Organization"), choices=[])
+    locale = SelectField(
+        _l("Language of the digest"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        default=DEFAULT_LOCALE,
+    )
 
     def set_organizations(self, orgs: list[Organization], allow_none: bool) -> None:
         """The organizations the person adding may choose from."""

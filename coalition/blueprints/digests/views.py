@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from coalition.auth import coordinator_required, current_person, is_coordinator
 from coalition.blueprints.digests.forms import WEEKDAY_LABELS, DigestSettingsForm, RecipientForm
 from coalition.extensions import csrf, db
+from coalition.i18n import DEFAULT_LOCALE
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSend, DigestSubscription, SendState
 from coalition.models.organizations import Organization, OrgStatus
@@ -160,6 +161,7 @@ def _recipient_form() -> RecipientForm:
     if request.method == "GET":
         form.timezone.data = service.default_timezone(current_user.organization)
         form.hour.data = 8
+        form.locale.data = current_user.locale or str(get_locale() or DEFAULT_LOCALE)
     return form
 
 
@@ -197,6 +199,7 @@ def add_recipient() -> Any:
                 form.name.data or "",
                 org,
                 form.values(),
+                locale=form.locale.data,
             )
         except ServiceError as exc:
             _field_error(form, exc)

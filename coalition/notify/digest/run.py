@@ -92,7 +92,7 @@ JOB_COLUMNS = (
     sa.func.coalesce(User.name, DigestSubscription.name).label("name"),
     sa.func.coalesce(User.organization_id, DigestSubscription.organization_id).label("org_id"),
     User.coalition_role,
-    User.locale,
+    sa.func.coalesce(User.locale, DigestSubscription.locale).label("locale"),
     *(getattr(DigestSubscription, name) for name in FILTER_FIELDS),
 )
 
@@ -306,7 +306,7 @@ def recipient_for(
     org_id = user.organization_id if user is not None else sub.organization_id
     role = user.coalition_role if user is not None else None
     address = address or sub.address
-    locale = user.locale if user is not None else None
+    locale = user.locale if user is not None else sub.locale
     return make_recipient(app, links, sub.id, sub, address, sub.display_name, org_id, role, locale)
 
 

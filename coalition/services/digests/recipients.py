@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import joinedload
 
 from coalition.actors import Actor
 from coalition.config import current_settings
+from coalition.i18n import DEFAULT_LOCALE, LANGUAGES
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSubscription
 from coalition.models.organizations import Organization
@@ -31,8 +33,10 @@ def add_recipient(
     name: str,
     org: Organization | None,
     values: dict[str, Any],
+    locale: str | None = None,
 ) -> DigestSubscription:
-    """Add someone without an account; they receive nothing until they confirm by email."""
+    """Add someone without an account; they receive nothing until they confirm by email.
+    Their digests and the confirmation are in `locale` (English when it is not one we have)."""
     email = normalise_email(email)
     if find_user(session, email) is not None:
         raise ServiceError(
@@ -48,6 +52,7 @@ def add_recipient(
         sub = DigestSubscription(email=email)
         session.add(sub)
     _set_recipient(sub, actor, name, org, values)
+    sub.locale = locale if locale in LANGUAGES else DEFAULT_LOCALE
     session.flush()
     audit(session, actor, "digest.recipient_added", sub, {"email": email, "name": name})
     queue_email(session, confirmation_message(sub), "digest.confirmation_requested")
@@ -78,16 +83,17 @@ def confirmation_message(sub: DigestSubscription) -> Any:
     """The double opt-in email with its signed link."""
     token = sign(CONFIRM_PURPOSE, {"s": sub.id, "e": sub.email})
     org = sub.organization
-    return build_message(
-        sub.email or "",
-        "Confirm your Coalition digest subscription",
-        "digest_confirm",
-        sub=sub,
-        org_name=org.name if org else "the coalition",
-        link=external_url("digests.confirm", token=token),
-        days=current_settings().digest_confirm_max_age // 86400,
-        weekday=WEEKDAYS[sub.weekday],
-    )
+    with force_locale(sub.locale or DEFAULT_LOCALE):  # the recipient's language
+        return build_message(
+            sub.email or "",
+            gettext("Confirm your Coalition digest subscription"),
+            "digest_confirm",
+            sub=sub,
+            org_name=org.name if org else gettext("the coalition"),
+            link=external_url("digests.confirm", token=token),
+            days=current_settings().digest_confirm_max_age // 86400,
+            weekday=WEEKDAYS[sub.weekday],
+        )
 
 
 def subscription_from_confirm_token(session: Session, token: str) -> DigestSubscription:
