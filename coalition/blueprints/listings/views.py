@@ -1,8 +1,8 @@
-"""Listings pages: browse and search, detail, post, quick-post, edit, withdraw, import, export."""
+"""Listings pages: browse and search, detail, post, quick-post, edit, withdraw, export (the
+live suggestions and the CSV import are in their own modules, on the same blueprint)."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,6 @@ from sqlalchemy.orm import selectinload
 
 from coalition.blueprints.listings.forms import (
     BrowseForm,
-    ImportForm,
     ListingForm,
     QuickPostForm,
     attach_errors,
@@ -39,16 +38,11 @@ from coalition.services.errors import ServiceError
 from coalition.services.listing_input import (
     CREATE_SCHEMAS,
     UPDATE_SCHEMAS,
-    SuggestionSchema,
     load_errors,
 )
 from coalition.services.listings_csv import (
-    IMPORT_COLUMNS,
-    ImportFailed,
     export_csv,
-    import_offers,
 )
-from coalition.services.suggestions import Draft, suggest
 
 bp = Blueprint("listings", __name__, url_prefix="/listings", template_folder="templates")
 
@@ -399,79 +393,6 @@ def _next_days_window(org: Organization) -> dict[str, str]:
     return {"start": start.isoformat(), "end": end.isoformat()}
 
 
-# ---------------------------------------------------------------- live suggestions
-
-
-@bp.post("/suggestions")
-@login_required
-def suggestions() -> Any:
-    """What the matcher would propose now for the listing form's values: an htmx fragment.
-
-    Nothing is posted or reserved. Incomplete input gets a hint (200), invalid input its
-    messages (422); counterparts are shown as before approval (see services.suggestions).
-    """
-    _require_poster()
-    direction = _direction(request.args.get("direction"))
-    form = ListingForm()  # no choices needed: the schema checks the category
-    org = current_user.organization or db.session.scalar(
-        sa.select(Organization).where(Organization.slug == (form.org.data or ""))
-    )
-    if org is None or not (form.category.data or "").strip():
-        hint = (
-            gettext("Choose the organization to see who could use this.") if org is None else None
-        )
-        return render_template("listings/_suggestions.html", hint=hint or _hint(direction))
-    draft, errors = _draft(form, direction, org)
-    if draft is None:
-        return render_template("listings/_suggestions.html", errors=errors, form=form), 422
-    found = suggest(db.session, Viewer.of(current_user), org, draft, date.today())
-    return render_template("listings/_suggestions.html", found=found, direction=direction)
-
-
-def _hint(direction: Direction) -> str:
-    """What to fill in before suggestions can show."""
-    if direction == Direction.OFFER:
-        return gettext("Choose what you offer to see who nearby could use it.")
-    return gettext("Choose what you need to see who nearby could give it.")
-
-
-def _draft(
-    form: ListingForm, direction: Direction, org: Organization
-) -> tuple[Draft | None, dict[str, list[str]]]:
-    """The form's values as a draft listing (the organization's site by default), or errors."""
-    category = catalog.category_by_slug(db.session, form.category.data or "")
-    kind = category.kind.value if category else None
-    raw, errors = form_input(form, direction.value, kind, _zone(org), editing=False)
-    data, schema_errors = _load(SuggestionSchema, raw)
-    errors = {**schema_errors, **errors}
-    if errors:
-        return None, errors
-    urgency = data.get("urgency")
-    windows = tuple((w["start"], w["end"]) for w in data.get("windows") or ())
-    return Draft(
-        direction=direction,
-        category=data["category"],
-        quantity=data.get("quantity"),
-        lat=_given(data, "lat", org.lat),
-        lon=_given(data, "lon", org.lon),
-        max_distance_km=_given(data, "max_distance_km", float(org.service_radius_km)),
-        urgency=urgency.value if urgency else "normal",
-        expires_on=data.get("expires_on") if direction == Direction.OFFER else None,
-        need_by=data.get("need_by") if direction == Direction.REQUEST else None,
-        accepts_expired=bool(data.get("accepts_expired")),
-        remote_ok=bool(data.get("remote_ok")),
-        credentials=frozenset(data.get("credentials") or ()),
-        languages=frozenset(data.get("languages") or ()),
-        windows=windows,
-    ), {}
-
-
-def _given(data: dict[str, Any], name: str, default: float) -> float:
-    """A number from the form, or the organization's."""
-    value = data.get(name)
-    return float(value) if value is not None else default
-
-
 # ---------------------------------------------------------------- changing
 
 
@@ -533,53 +454,3 @@ def withdraw(listing_id: int) -> Any:
         "info",
     )
     return redirect(url_for("listings.detail", listing_id=listing.id))
-
-
-# ---------------------------------------------------------------- import
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@login_required
-def import_csv() -> Any:
-    """Org admins (and coordinators) import offers from a CSV file: all rows or none."""
-    if not (current_user.is_coordinator or current_user.is_org_admin):
-        abort(403)
-    form = ImportForm()
-    form.org.choices = org_choices(_active_orgs())
-    errors: list[str] = []
-    if form.validate_on_submit():
-        errors = _import(form)
-        if not errors:
-            return redirect(
-                url_for("listings.mine" if current_user.organization else "listings.browse")
-            )
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "listings/import.html", form=form, errors=errors, columns=IMPORT_COLUMNS
-    ), status
-
-
-def _import(form: ImportForm) -> list[str]:
-    """Import the uploaded file; return every problem (nothing is written when there is one)."""
-    org = current_user.organization or db.session.scalar(
-        sa.select(Organization).where(Organization.slug == form.org.data)
-    )
-    upload = form.file.data
-    if org is None or not upload:
-        return ["choose the organization"] if org is None else ["choose a CSV file"]
-    stream = io.TextIOWrapper(upload.stream, encoding="utf-8-sig", newline="")
-    try:
-        result = import_offers(db.session, current_user, org, stream)
-    except ImportFailed as exc:
-        db.session.rollback()
-        return exc.errors
-    db.session.commit()
-    flash(
-        gettext(
-            "Imported %(num)s offers for %(organization)s.",
-            num=len(result.listings),
-            organization=org.name,
-        ),
-        "success",
-    )
-    return []
