@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 import click
+from flask_babel import gettext, ngettext
 
 from coalition.commands.listings import _org, _report, _System
 from coalition.extensions import db
@@ -24,9 +25,9 @@ def import_command(file: TextIO, org_slug: str) -> None:
     org = _org(org_slug)
     try:
         rows = read_rows(file)
-        with click.progressbar(rows, label="Checking rows", file=sys.stderr) as bar:
+        with click.progressbar(rows, label=gettext("Checking rows"), file=sys.stderr) as bar:
             loaded = check_rows(db.session, _System(), org, bar)
-        with click.progressbar(loaded, label="Recording counts", file=sys.stderr) as bar:
+        with click.progressbar(loaded, label=gettext("Recording counts"), file=sys.stderr) as bar:
             entries = record_rows(db.session, _System(), org, bar)
     except ImportFailed as exc:
         db.session.rollback()
@@ -36,8 +37,19 @@ def import_command(file: TextIO, org_slug: str) -> None:
         raise click.ClickException(exc.message) from exc
     db.session.commit()
     flagged = sum(1 for e in entries if e.flag)
-    note = f" ({flagged} flagged for a second look)" if flagged else ""
-    click.echo(f"Recorded {len(entries)} stock entries for {org.slug}{note}.")
+    recorded = ngettext(
+        "Recorded %(num)s stock entry for %(org)s.",
+        "Recorded %(num)s stock entries for %(org)s.",
+        len(entries),
+        org=org.slug,
+    )
+    if flagged:
+        recorded += " " + ngettext(
+            "%(num)s is flagged for a second look.",
+            "%(num)s are flagged for a second look.",
+            flagged,
+        )
+    click.echo(recorded)
 
 
 @stock_cli.command("show")
@@ -60,12 +72,19 @@ def require_command(category_slug: str, kind: str) -> None:
     """Make receivers of CATEGORY hold a credential KIND (`none` to lift it)."""
     category = catalog.category_by_slug(db.session, category_slug)
     if category is None:
-        raise click.ClickException(f"no category with slug {category_slug}")
+        raise click.ClickException(gettext("no category with slug %(slug)s", slug=category_slug))
     try:
         credentials.require(db.session, category, "" if kind == "none" else kind)
     except ServiceError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
     db.session.commit()
-    needed = category.requires_credential or "no credential"
-    click.echo(f"{category.slug}: receivers need {needed}.")
+    if category.requires_credential:
+        needed = gettext(
+            "%(category)s: receivers need %(credential)s.",
+            category=category.slug,
+            credential=category.requires_credential,
+        )
+    else:
+        needed = gettext("%(category)s: receivers need no credential.", category=category.slug)
+    click.echo(needed)

@@ -261,3 +261,19 @@ def test_the_pages_and_the_pdf_speak_spanish(member, ledger):
     assert "Toda la coalición en este periodo" in text
     pdf = member.get("/reports/impact.pdf", query_string=Q3, headers=spanish)
     assert "insumos redistribuidos por un valor aproximado de" in pdf_text(pdf.data)
+
+
+def test_dates_periods_and_empty_charts_speak_spanish_too(member, ledger):
+    impact.set_listing_tags(db.session, ledger.matches["july"].request, ["County grant"])
+    db.session.commit()
+    spanish = {"Accept-Language": "es"}
+    page = member.get("/impact/organization", query_string=Q3, headers=spanish)
+    text = page.get_data(as_text=True)
+    assert "1 jul 2026 a 30 sept 2026" in text and " to " not in text.split("<main", 1)[1]
+    assert "Últimos 12 meses" in text and ">T" in text and "Q1 " not in text
+    assert "County grant, T" in text and "(PDF)" in text
+    empty = {"from": "2020-01-01", "to": "2020-01-31"}
+    nothing = member.get("/impact/organization", query_string=empty, headers=spanish)
+    assert "Sin datos" in nothing.get_data(as_text=True)
+    english = member.get("/impact/organization", query_string=empty).get_data(as_text=True)
+    assert "No data" in english and "1 Jan 2020 to 31 Jan 2020" in english

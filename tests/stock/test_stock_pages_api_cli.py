@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import refresh
 from jsonschema import Draft202012Validator
 
 from coalition.extensions import db
@@ -151,6 +152,23 @@ def test_the_cli_imports_a_sheet(app, tmp_path):
     assert "Recorded 3 stock entries for east-harlem." in result.output
     shown = app.test_cli_runner().invoke(args=["stock", "show", "--org", org.slug])
     assert f"{NALOXONE}\t120" in shown.output and "fentanyl-test-strips\t300" in shown.output
+
+
+def test_the_stock_commands_speak_the_terminals_language(app, tmp_path, monkeypatch):
+    org = OrganizationFactory(slug="east-harlem")
+    path = _sheet(tmp_path, f"category,count\n{NALOXONE},120\n")
+    monkeypatch.setenv("COALITION_LANGUAGE", "es")
+    cli = app.test_cli_runner()
+    result = cli.invoke(args=["stock", "import", path, "--org", org.slug])
+    assert result.exit_code == 0, result.output
+    assert "Se registró 1 conteo de existencias para east-harlem." in result.output
+    assert "Revisando filas" in result.output
+    required = cli.invoke(args=["stock", "require", NALOXONE, "none"])
+    assert f"{NALOXONE}: quienes reciben no necesitan ninguna credencial." in required.output
+    unknown = cli.invoke(args=["stock", "require", "unicorns", "none"])
+    assert unknown.exit_code != 0
+    assert "no hay ninguna categoría con el identificador unicorns" in unknown.output
+    refresh()  # the language is kept for the app context, as for one command's run
 
 
 def test_a_sheet_with_bad_rows_reports_every_one_and_records_nothing(app, tmp_path):

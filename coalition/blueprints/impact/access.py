@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 
 from coalition.auth import actor, is_coordinator
 from coalition.extensions import db
@@ -61,9 +61,15 @@ class Report:
 
     @property
     def period_label(self) -> str:
-        """'1 Jul 2026 to 30 Sep 2026'."""
+        """'1 Jul 2026 to 30 Sep 2026', in the reader's language."""
         start, end = self.scope.start, self.scope.end
-        return f"{start:%-d %b %Y} to {end:%-d %b %Y}" if start and end else ""
+        if not (start and end):
+            return ""
+        return gettext(
+            "%(start)s to %(end)s",
+            start=format_date(start, "d MMM y"),
+            end=format_date(end, "d MMM y"),
+        )
 
     def filename(self, extension: str) -> str:
         """A file name in the report's wording."""
@@ -114,19 +120,25 @@ def default_period() -> tuple[date, date]:
 
 
 def quick_periods(now: date | None = None) -> list[tuple[str, date, date]]:
-    """One-click periods: this quarter, last quarter, this year, last year, 12 months."""
+    """One-click periods: this quarter, last quarter, this year, last year, 12 months (their
+    labels in the reader's language)."""
     now = now or today()
     quarter_start = date(now.year, 3 * ((now.month - 1) // 3) + 1, 1)
     last_end = quarter_start - timedelta(days=1)
     last_start = date(last_end.year, 3 * ((last_end.month - 1) // 3) + 1, 1)
     start12, _ = default_period()
     return [
-        (f"Q{(now.month - 1) // 3 + 1} {now.year}", quarter_start, now),
-        (f"Q{(last_end.month - 1) // 3 + 1} {last_end.year}", last_start, last_end),
+        (_quarter(now), quarter_start, now),
+        (_quarter(last_end), last_start, last_end),
         (f"{now.year}", date(now.year, 1, 1), now),
         (f"{now.year - 1}", date(now.year - 1, 1, 1), date(now.year - 1, 12, 31)),
-        (N_("Last 12 months"), start12, now),
+        (gettext("Last 12 months"), start12, now),
     ]
+
+
+def _quarter(day: date) -> str:
+    """'Q3 2026'."""
+    return gettext("Q%(quarter)s %(year)s", quarter=(day.month - 1) // 3 + 1, year=day.year)
 
 
 def resolve(args: dict[str, Any]) -> Report:

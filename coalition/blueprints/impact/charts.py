@@ -85,10 +85,15 @@ class Chart:
 Series = tuple[tuple[str, tuple[int, ...]], ...]
 
 
-@lru_cache(maxsize=256)
 def _svg(kind: str, labels: tuple[str, ...], series: Series) -> str:
+    """The chart of the given data, saying 'No data' in the reader's language when empty."""
+    return _drawn(kind, labels, series, gettext("No data"))
+
+
+@lru_cache(maxsize=256)
+def _drawn(kind: str, labels: tuple[str, ...], series: Series, no_data: str) -> str:
     """Render a chart of the given data once (the same figures draw the same chart)."""
-    options: dict[str, Any] = dict(OPTIONS)
+    options: dict[str, Any] = {**OPTIONS, "no_data_text": no_data}
     if kind == "pie":
         chart = pygal.Pie(**{**options, "inner_radius": 0.45, "legend_at_bottom": False})
     else:
