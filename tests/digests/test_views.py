@@ -164,6 +164,8 @@ def test_a_spanish_email_only_recipient_gets_a_spanish_confirmation_and_digest(
     form = recipient_form(organization="", max_distance_km="", locale="es")
     assert login(world.coordinator).post("/digests/recipients", data=form).status_code == 302
     assert db.session.scalar(sa.select(DigestSubscription.locale)) == "es"
+    listed = login(world.coordinator).get("/digests/recipients").get_data(as_text=True)
+    assert '<span lang="es">Español</span>' in listed
 
     assert deliver_due(db.session) == 1
     assert str(smtp.messages[0]["Subject"]) == "Confirme su suscripción al resumen de Coalition"
@@ -178,6 +180,21 @@ def test_a_spanish_email_only_recipient_gets_a_spanish_confirmation_and_digest(
     digest = smtp.messages[-1]
     assert str(digest["Subject"]) == "Resumen de Coalition: 1 oferta nueva"
     assert "OFERTAS NUEVAS (1)" in smtp.texts(digest)[0]
+
+
+def test_the_recipient_pages_complaints_are_in_the_adding_persons_language(
+    world: World, login: Any
+) -> None:
+    world.coordinator.locale = "es"
+    db.session.commit()
+    coordinator = login(world.coordinator)
+    form = recipient_form(organization="", email="hana@harlem.example.org")
+    response = coordinator.post("/digests/recipients", data=form)
+    assert response.status_code == 422
+    assert "Esta persona tiene una cuenta" in response.get_data(as_text=True)
+    response = coordinator.post("/digests/recipients", data=recipient_form(organization=""))
+    assert "Una distancia necesita una organización" in response.get_data(as_text=True)
+    assert count(DigestSubscription) == 0
 
 
 def test_the_language_of_a_new_recipient_starts_as_the_adding_persons(

@@ -94,9 +94,9 @@ def _field_error(form: Any, exc: ServiceError) -> None:
     """Show a service's complaint next to its field."""
     field = getattr(form, exc.field or "", None)
     if field is None:
-        flash(exc.message, "error")
+        flash(gettext(exc.message), "error")
     else:
-        field.errors = [*field.errors, exc.message]
+        field.errors = [*field.errors, gettext(exc.message)]
 
 
 @bp.post("/settings/stop")

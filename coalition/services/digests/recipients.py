@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from coalition.actors import Actor
 from coalition.config import current_settings
-from coalition.i18n import DEFAULT_LOCALE, LANGUAGES
+from coalition.i18n import DEFAULT_LOCALE, LANGUAGES, N_
 from coalition.models.base import utcnow
 from coalition.models.digests import DigestSubscription
 from coalition.models.organizations import Organization
@@ -40,14 +40,15 @@ def add_recipient(
     email = normalise_email(email)
     if find_user(session, email) is not None:
         raise ServiceError(
-            "This person has an account: they subscribe from their own digest settings.", "email"
+            N_("This person has an account: they subscribe from their own digest settings."),
+            "email",
         )
     validate_settings(session, values, org.id if org else None)
     sub = session.scalar(sa.select(DigestSubscription).where(DigestSubscription.email == email))
     if sub is not None and not can_manage_recipient(actor, sub):  # never take another's over
-        raise ServiceError("This address is a recipient of another organization.", "email")
+        raise ServiceError(N_("This address is a recipient of another organization."), "email")
     if sub is not None and sub.is_receiving:
-        raise ServiceError("This address already receives the digest.", "email")
+        raise ServiceError(N_("This address already receives the digest."), "email")
     if sub is None:
         sub = DigestSubscription(email=email)
         session.add(sub)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from coalition.actors import Actor
+from coalition.i18n import N_
 from coalition.models.base import utcnow
 from coalition.models.catalog import Category, Kind
 from coalition.models.digests import (
@@ -62,13 +63,13 @@ def draft_for_user(user: User) -> DigestSubscription:
 def validate_settings(session: Session, values: dict[str, Any], org_id: int | None) -> None:
     """Raise ServiceError naming the field when a setting is not acceptable."""
     if values["timezone"] not in timezone_names():
-        raise ServiceError("Choose a time zone from the list.", "timezone")
+        raise ServiceError(N_("Choose a time zone from the list."), "timezone")
     if not 0 <= values["hour"] <= 23:
-        raise ServiceError("The hour is between 0 and 23.", "hour")
+        raise ServiceError(N_("The hour is between 0 and 23."), "hour")
     if not 0 <= values["weekday"] <= 6:
-        raise ServiceError("Choose a day of the week.", "weekday")
+        raise ServiceError(N_("Choose a day of the week."), "weekday")
     if set(values["kinds"]) - {k.value for k in Kind}:
-        raise ServiceError("Choose supplies, staffing or both.", "kinds")
+        raise ServiceError(N_("Choose supplies, staffing or both."), "kinds")
     _validate_categories(session, values["categories"])
     _validate_distance(values["max_distance_km"], org_id)
 
@@ -85,9 +86,11 @@ def _validate_distance(distance: float | None, org_id: int | None) -> None:
     if distance is None:
         return
     if distance <= 0:
-        raise ServiceError("The distance must be more than 0 km.", "max_distance_km")
+        raise ServiceError(N_("The distance must be more than 0 km."), "max_distance_km")
     if org_id is None:
-        raise ServiceError("A distance needs an organization to measure from.", "max_distance_km")
+        raise ServiceError(
+            N_("A distance needs an organization to measure from."), "max_distance_km"
+        )
 
 
 def save_user_subscription(
