@@ -44,8 +44,10 @@ def _import(form: ImportForm) -> list[str]:
         sa.select(Organization).where(Organization.slug == form.org.data)
     )
     upload = form.file.data
-    if org is None or not upload:
-        return ["choose the organization"] if org is None else ["choose a CSV file"]
+    if org is None:
+        return [gettext("Choose the organization.")]
+    if not upload:
+        return [gettext("Choose a CSV file.")]
     stream = io.TextIOWrapper(upload.stream, encoding="utf-8-sig", newline="")
     try:
         result = import_offers(db.session, current_user, org, stream)

@@ -367,3 +367,15 @@ def test_coordinator_imports_for_a_chosen_organization(world, as_role):
     )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(Listing)).organization_id == world.other_org.id
+
+
+def test_a_coordinator_importing_without_choosing_an_organization_is_told_so(world, as_role):
+    response = as_role("coordinator").post(
+        "/listings/import",
+        data={"org": "", **_upload("category,quantity\ncondoms,500\n")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "es"},
+    )
+    assert response.status_code == 422
+    assert "Elija la organización." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) == 0
