@@ -13,7 +13,7 @@ from coalition.models.impact import ImpactFact
 from coalition.models.listings import Listing
 from coalition.models.matches import Match, MatchState
 from coalition.models.organizations import Organization
-from coalition.services.impact.rollup import keys_of, recount
+from coalition.services.impact.rollup import ROLLUPS, keys_of, recount
 from coalition.services.impact.rollup import rebuild as rebuild_rollups
 from coalition.services.impact.scope import SHORT_DATED_DAYS, TIMEZONE
 from coalition.sessions import Session
@@ -127,4 +127,15 @@ def rebuild_facts(
         if progress:
             progress(len(rows))
     rebuild_rollups(session)
+    analyze(session)
     return written
+
+
+def analyze(session: Session) -> None:
+    """On PostgreSQL, refresh the planner's statistics of the facts and rollups after a bulk
+    rebuild (what an operator would run; ANALYZE may run inside the transaction). SQLite's
+    queries name their indexes and are left without statistics."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in (ImpactFact, *ROLLUPS):
+        session.execute(sa.text(f"ANALYZE {model.__tablename__}"))  # noqa: S608  # nosec B608

@@ -370,7 +370,10 @@ class RollupSource:
         return self._middle([*period, *self._narrowed()], count, "ix_impact_facts_hours")
 
     def medians_by_month(self) -> dict[str, float]:
-        """Median days of each month: whole months read by index, part-months ranked."""
+        """Median days of each month: whole months read by index (on PostgreSQL one
+        percentile_cont per month, the same mean of the middle two), part-months ranked."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return {**self._percentiles(), **self.edges.medians_by_month()}
         medians = {}
         for month, count in self._counts().items():
             where: list[Condition] = [("month", "=", month), *self._narrowed()]
@@ -378,6 +381,14 @@ class RollupSource:
             if value is not None:
                 medians[month] = value
         return {**medians, **self.edges.medians_by_month()}
+
+    def _percentiles(self) -> dict[str, float]:
+        """PostgreSQL: the median hours of each whole month in one grouped query."""
+        clauses = [_clause(column, op, value) for column, op, value in self._narrowed()]
+        median = sa.func.percentile_cont(0.5).within_group(F.hours_to_receipt)
+        query = sa.select(F.month, median).where(self._whole(F.month), *clauses)
+        rows = self.session.execute(query.group_by(F.month)).all()
+        return {str(m): round(float(h) / 24, 1) for m, h in rows if h is not None}
 
     def side_totals(self, side: str, by: str) -> list[Row]:
         """As FactsSource, summing the rollups' months and the facts' days."""
