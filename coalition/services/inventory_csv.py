@@ -7,7 +7,6 @@ problem, `row 3: count: …`, through the listings import's `ImportFailed`.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -15,7 +14,7 @@ from coalition.actors import Actor
 from coalition.models.inventory import StockEntry
 from coalition.models.organizations import Organization
 from coalition.services import inventory
-from coalition.services.listings_csv import MAX_IMPORT_ROWS, ImportFailed
+from coalition.services.listings_csv import ImportFailed, read_sheet
 from coalition.sessions import Session
 
 IMPORT_COLUMNS = (
@@ -27,31 +26,7 @@ ALIASES = {"quantity": "count", "expiry": "expires_on", "date": "counted_on"}
 
 def read_rows(stream: TextIO) -> list[dict[str, str]]:
     """The sheet's rows as dicts of known columns; refuses a bad header or an empty sheet."""
-    try:
-        reader = csv.DictReader(stream)
-        header = [
-            ALIASES.get(h, h) for h in ((n or "").strip().lower() for n in reader.fieldnames or [])
-        ]
-        _check_header(header)
-        reader.fieldnames = header
-        rows = []
-        for row in reader:
-            rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
-            if len(rows) > MAX_IMPORT_ROWS:
-                raise ImportFailed([f"the file has more than {MAX_IMPORT_ROWS} rows; split it"])
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise ImportFailed([f"the file is not valid CSV: {exc}"]) from exc
-    if not rows:
-        raise ImportFailed(["the file has no rows below its header"])
-    return rows
-
-
-def _check_header(header: list[str]) -> None:
-    """Refuse missing required columns and columns this import does not know."""
-    problems = [f"missing column: {name}" for name in REQUIRED_COLUMNS if name not in header]
-    problems += [f"unknown column: {name}" for name in header if name not in IMPORT_COLUMNS]
-    if problems:
-        raise ImportFailed(problems)
+    return read_sheet(stream, REQUIRED_COLUMNS, IMPORT_COLUMNS, ALIASES)
 
 
 def row_input(row: dict[str, str]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
 from typing import Any, TextIO
@@ -158,24 +158,41 @@ class ImportResult:
 
 def read_rows(stream: TextIO) -> list[dict[str, str]]:
     """CSV rows as dicts; the header must name known columns, category and quantity first."""
-    reader = csv.DictReader(stream)
-    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
-    _check_header(header)
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
-        if len(rows) > MAX_IMPORT_ROWS:
-            raise ImportFailed([f"the file has more than {MAX_IMPORT_ROWS} rows; split it"])
+    return read_sheet(stream, REQUIRED_COLUMNS, IMPORT_COLUMNS)
+
+
+def read_sheet(
+    stream: TextIO,
+    required: Sequence[str],
+    known: Sequence[str],
+    aliases: Mapping[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """A CSV sheet's rows as dicts, its column names lower-cased (and `aliases` applied);
+    refuses a file that is not CSV, missing or unknown columns, and an empty or huge sheet."""
+    aliases = aliases or {}
+    try:
+        reader = csv.DictReader(stream)
+        header = [
+            aliases.get(h, h) for h in ((n or "").strip().lower() for n in reader.fieldnames or [])
+        ]
+        _check_header(header, required, known)
+        reader.fieldnames = header
+        rows = []
+        for row in reader:
+            rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
+            if len(rows) > MAX_IMPORT_ROWS:
+                raise ImportFailed([f"the file has more than {MAX_IMPORT_ROWS} rows; split it"])
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise ImportFailed([f"the file is not valid CSV: {exc}"]) from exc
     if not rows:
         raise ImportFailed(["the file has no rows below its header"])
     return rows
 
 
-def _check_header(header: list[str]) -> None:
+def _check_header(header: list[str], required: Sequence[str], known: Sequence[str]) -> None:
     """Refuse missing required columns and columns this import does not know."""
-    problems = [f"missing column: {name}" for name in REQUIRED_COLUMNS if name not in header]
-    problems += [f"unknown column: {name}" for name in header if name not in IMPORT_COLUMNS]
+    problems = [f"missing column: {name}" for name in required if name not in header]
+    problems += [f"unknown column: {name}" for name in header if name not in known]
     if problems:
         raise ImportFailed(problems)
 
